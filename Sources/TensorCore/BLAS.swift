@@ -1,0 +1,90 @@
+import CBLAS
+
+/// Matrix products. This file is the only one that imports the BLAS binding.
+///
+/// All matrices are row-major. `c = alpha · op(a) · op(b) + beta · c`, op = transpose when the flag is set.
+/// op(a) is m×k, op(b) is k×n, c is m×n.
+public enum BLAS {
+  @inlinable
+  public static func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      if beta == 0 {
+        for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+      } else if beta != 1 {
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+      }
+      return
+    }
+    cblas_sgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// y = alpha · op(a) · x + beta · y, a is m×n row-major.
+  @inlinable
+  public static func gemv(
+    trans: Bool, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+    x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+  ) {
+    if m == 0 || n == 0 { return }
+    cblas_sgemv(
+      CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+  }
+
+  /// Naive triple loop with the same contract as `gemm`, accumulating in Double. The reference for tests.
+  public static func naiveGemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    for i in 0..<m {
+      for j in 0..<n {
+        var s = 0.0
+        for p in 0..<k {
+          let av = transA ? a[p * lda + i] : a[i * lda + p]
+          let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+          s += Double(av) * Double(bv)
+        }
+        let prior = beta == 0 ? 0 : beta * c[i * ldc + j]
+        c[i * ldc + j] = alpha * Float(s) + prior
+      }
+    }
+  }
+
+  /// Sets the number of threads OpenBLAS may use.
+  public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+  public static var threads: Int { Int(openblas_get_num_threads()) }
+  public static var configuration: String { String(cString: openblas_get_config()) }
+}
+
+extension Tensor {
+  /// c (m×n) = alpha · op(a) · op(b) + beta · c for 2-D tensors (leading dims of rank>2 tensors are flattened).
+  public static func matmul(
+    _ a: Tensor, transA: Bool = false, _ b: Tensor, transB: Bool = false,
+    into c: Tensor, alpha: Float = 1, beta: Float = 0
+  ) {
+    let (ar, ac) = a.matrixShape
+    let (br, bc) = b.matrixShape
+    let m = transA ? ac : ar
+    let k = transA ? ar : ac
+    let kb = transB ? bc : br
+    let n = transB ? br : bc
+    precondition(
+      k == kb, "matmul inner dimensions differ: \(a.shape)\(transA ? "ᵀ" : "") · \(b.shape)\(transB ? "ᵀ" : "")")
+    precondition(c.count == m * n, "matmul output \(c.shape) is not \(m)×\(n)")
+    BLAS.gemm(
+      transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+      a: a.ptr, lda: ac, b: b.ptr, ldb: bc, beta: beta, c: c.ptr, ldc: n)
+  }
+
+  /// (rows, columns) viewing all leading dimensions as rows.
+  public var matrixShape: (Int, Int) {
+    guard let last = shape.last else { return (1, 1) }
+    return (count / max(last, 1), last)
+  }
+}

@@ -1,0 +1,6 @@
+import RealModule
+
+extension Double {
+  @usableFromInline var logValue: Double { Double.log(self) }
+  @usableFromInline var cosValue: Double { Double.cos(self) }
+}

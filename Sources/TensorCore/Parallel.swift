@@ -1,0 +1,64 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// Who runs work on more than one core. Exactly one owner at a time (never OpenBLAS threads *and* our own
+/// `parallelFor` at once): with `.blas`, `parallelFor` runs serially; with `.app`, OpenBLAS is pinned to 1 thread.
+public enum ParallelismOwner: String, Sendable, CaseIterable {
+  case app
+  case blas
+}
+
+public enum Parallel {
+  nonisolated(unsafe) private static var _owner: ParallelismOwner = .app
+  nonisolated(unsafe) private static var _threads: Int = defaultThreads
+
+  /// Threads available: `SEQREC_THREADS` or `OPENBLAS_NUM_THREADS` if set, else the number of active cores.
+  public static var defaultThreads: Int {
+    let env = ProcessInfo.processInfo.environment
+    if let s = env["SEQREC_THREADS"], let n = Int(s), n > 0 { return n }
+    if let s = env["OPENBLAS_NUM_THREADS"], let n = Int(s), n > 0 { return n }
+    return ProcessInfo.processInfo.activeProcessorCount
+  }
+
+  public static var owner: ParallelismOwner { _owner }
+  /// Threads used by `parallelFor` (1 when BLAS owns parallelism).
+  public static var appThreads: Int { _owner == .app ? _threads : 1 }
+
+  /// Sets the owner of parallelism and the thread count. Call once at start-up (not thread-safe).
+  public static func configure(owner: ParallelismOwner, threads: Int = defaultThreads) {
+    _owner = owner
+    _threads = max(1, threads)
+    openblas_set_num_threads(Int32(owner == .blas ? _threads : 1))
+  }
+
+  /// Runs `body` over `0..<n` split into contiguous chunks, one per worker thread.
+  /// Runs inline when there is one thread or `n < minPerThread * 2`.
+  public static func forEachChunk(_ n: Int, minPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    let workers = min(appThreads, n / max(1, minPerThread))
+    if workers <= 1 {
+      if n > 0 { body(0..<n) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      let box = UnsafeSendable(body)
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let lo = n * w / workers
+        let hi = n * (w + 1) / workers
+        if hi > lo { box.value(lo..<hi) }
+      }
+    }
+  }
+
+  /// Runs `body(i)` for every i in `0..<n`, chunked across worker threads.
+  public static func forEach(_ n: Int, minPerThread: Int = 1, _ body: (Int) -> Void) {
+    forEachChunk(n, minPerThread: minPerThread) { r in for i in r { body(i) } }
+  }
+}
+
+/// Wraps a non-Sendable value (a pointer or closure) for use inside `concurrentPerform`.
+/// Only `Parallel` and kernels that hand disjoint memory ranges to each worker use it.
+public struct UnsafeSendable<T>: @unchecked Sendable {
+  public let value: T
+  public init(_ value: T) { self.value = value }
+}
