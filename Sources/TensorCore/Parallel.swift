@@ -35,7 +35,7 @@ public enum Parallel {
   /// Runs `body` over `0..<n` split into contiguous chunks, one per worker thread.
   /// Runs inline when there is one thread or `n < minPerThread * 2`.
   public static func forEachChunk(_ n: Int, minPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
-    let workers = min(appThreads, n / max(1, minPerThread))
+    let workers = isInsideWorker ? 1 : min(appThreads, n / max(1, minPerThread))
     if workers <= 1 {
       if n > 0 { body(0..<n) }
       return
@@ -45,10 +45,28 @@ public enum Parallel {
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         let lo = n * w / workers
         let hi = n * (w + 1) / workers
-        if hi > lo { box.value(lo..<hi) }
+        guard hi > lo else { return }
+        let wasInside = isInsideWorker
+        setInsideWorker(true)
+        box.value(lo..<hi)
+        setInsideWorker(wasInside)
       }
     }
   }
+
+  /// True on a thread that is already running a chunk of a parallel loop: nested loops then run serially, so
+  /// work split at an outer level (e.g. data-parallel micro-batches) is not split again inside layers.
+  public static var isInsideWorker: Bool { pthread_getspecific(insideWorkerKey) != nil }
+
+  private static func setInsideWorker(_ inside: Bool) {
+    pthread_setspecific(insideWorkerKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
+  }
+
+  nonisolated(unsafe) private static let insideWorkerKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
 
   /// Runs `body(i)` for every i in `0..<n`, chunked across worker threads.
   public static func forEach(_ n: Int, minPerThread: Int = 1, _ body: (Int) -> Void) {
