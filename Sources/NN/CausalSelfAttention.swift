@@ -34,8 +34,8 @@ public struct CausalSelfAttentionCache {
 ///   one allowed key; a fully masked query (length 0) then gets RecBole's behaviour, a softmax over the raw scores of
 ///   all L keys (the common offset cancels, so it is not added: this avoids Float rounding of −10000 + score).
 ///
-/// Attention-probability dropout is inverted dropout with rate `dropout`, drawn from the caller's `SeededRNG` in a
-/// fixed serial order (independent of threading) and cached for backward.
+/// Attention-probability dropout is inverted dropout with rate `dropout`, seeded from the caller's `SeededRNG` (one
+/// stream per (row, head), so the mask is independent of threading) and cached for backward.
 public struct CausalSelfAttention: Sendable {
   public let heads: Int
   public let dropout: Float
@@ -58,25 +58,21 @@ public struct CausalSelfAttention: Sendable {
 
   /// Evaluation forward (no dropout).
   public func forward(q: Tensor, k: Tensor, v: Tensor, lengths: [Int32]) -> (Tensor, CausalSelfAttentionCache) {
-    run(q: q, k: k, v: v, lengths: lengths, dropMask: nil)
+    run(q: q, k: k, v: v, lengths: lengths, dropoutSeeds: nil)
   }
 
-  /// Forward with attention dropout when `training` and `dropout > 0`; the mask is drawn from `rng`.
+  /// Forward with attention dropout when `training` and `dropout > 0`. `rng` gives one seed per (row, head), drawn
+  /// serially, so the mask does not depend on how the work is split across threads.
   public func forward(
     q: Tensor, k: Tensor, v: Tensor, lengths: [Int32], training: Bool, rng: inout SeededRNG
   ) -> (Tensor, CausalSelfAttentionCache) {
-    guard training && dropout > 0 else { return run(q: q, k: k, v: v, lengths: lengths, dropMask: nil) }
-    precondition(q.rank == 3, "CausalSelfAttention: q must be [B, L, d], got \(q.shape)")
-    let (batch, length) = (q.shape[0], q.shape[1])
-    let mask = Tensor(zeros: [batch, heads, length, length])
-    let keep = 1 / (1 - dropout)
-    let m = mask.ptr
-    for i in 0..<mask.count { m[i] = rng.nextFloat() < dropout ? 0 : keep }
-    return run(q: q, k: k, v: v, lengths: lengths, dropMask: mask)
+    guard training && dropout > 0 else { return run(q: q, k: k, v: v, lengths: lengths, dropoutSeeds: nil) }
+    let seeds = (0..<(q.shape.first ?? 0) * heads).map { _ in rng.next() }
+    return run(q: q, k: k, v: v, lengths: lengths, dropoutSeeds: seeds)
   }
 
   private func run(
-    q: Tensor, k: Tensor, v: Tensor, lengths rawLengths: [Int32], dropMask: Tensor?
+    q: Tensor, k: Tensor, v: Tensor, lengths rawLengths: [Int32], dropoutSeeds: [UInt64]?
   ) -> (Tensor, CausalSelfAttentionCache) {
     precondition(q.rank == 3, "CausalSelfAttention: q must be [B, L, d], got \(q.shape)")
     precondition(
@@ -93,8 +89,9 @@ public struct CausalSelfAttention: Sendable {
     let probs = Tensor(zeros: [batch, heads, length, length])
     let out = Tensor(zeros: [batch, length, width])
     let (qp, kp, vp, pp, op) = (q.ptr, k.ptr, v.ptr, probs.ptr, out.ptr)
+    let (exact, maskValue, heads, dropout) = (masksExactly, self.maskValue, self.heads, self.dropout)
+    let dropMask = dropoutSeeds == nil ? nil : Tensor(zeros: [batch, heads, length, length])
     let maskPtr = dropMask?.ptr
-    let (exact, maskValue, heads) = (masksExactly, self.maskValue, self.heads)
 
     Parallel.forEachChunk(batch * heads) { pairs in
       let weights = UnsafeMutablePointer<Float>.allocate(capacity: maskPtr == nil ? 1 : length * length)
@@ -113,9 +110,16 @@ public struct CausalSelfAttention: Sendable {
           maskedSoftmaxRow(p + t * length, keyCount: keyCount, allowed: min(t + 1, valid), maskValue: maskValue)
         }
         var w = UnsafePointer(p)
-        if let dm = maskPtr.map({ $0 + pair * length * length }) {
+        if let dm = maskPtr.map({ $0 + pair * length * length }), let dropoutSeeds {
+          // Inverted dropout on the keys that can carry probability (entries s ≥ keyCount stay 0, unused).
+          var pairRNG = SeededRNG(seed: dropoutSeeds[pair])
+          let keep = 1 / (1 - dropout)
           for t in 0..<length {
-            for s in 0..<keyCount { weights[t * length + s] = p[t * length + s] * dm[t * length + s] }
+            for s in 0..<keyCount {
+              let i = t * length + s
+              dm[i] = pairRNG.nextFloat() < dropout ? 0 : keep
+              weights[i] = p[i] * dm[i]
+            }
           }
           w = UnsafePointer(weights)
         }
