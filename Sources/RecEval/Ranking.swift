@@ -7,6 +7,9 @@
 ///   a non-NaN target, and a NaN target ranks last (below everything, ties with other NaNs lost pessimistically);
 /// - column 0 (padding) never competes and can never be a target.
 ///
+/// RecBole instead orders exact ties by `torch.topk` (implementation-defined, usually favouring the target); the
+/// two agree whenever scores are distinct.
+///
 /// With that rule, rank = #{competitors c : s_c ≥ s_t} + 1, and for a non-NaN target the comparison `≥` is false
 /// for NaN competitors automatically.
 public enum Ranking {
