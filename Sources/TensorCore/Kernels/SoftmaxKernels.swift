@@ -67,6 +67,24 @@ public enum SoftmaxKernels {
     return m + Float.log(sum)
   }
 
+  /// Fused cross-entropy of one row: returns logsumexp(x) − x[target] (in Double) and writes
+  /// gradient = (softmax(x) − onehot(target)) · gradientScale. `gradient` may alias `x`. A row whose entries are
+  /// all −∞ returns +∞ and a zero gradient.
+  @inlinable
+  public static func crossEntropyRow(
+    _ gradient: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, target: Int, gradientScale: Float
+  ) -> Double {
+    let lse = logSumExpRow(x, count: count)
+    if lse == -.infinity {
+      gradient.update(repeating: 0, count: count)
+      return .infinity
+    }
+    let loss = Double(lse) - Double(x[target])
+    for c in 0..<count { gradient[c] = gradientScale * Float.exp(x[c] - lse) }
+    gradient[target] -= gradientScale
+    return loss
+  }
+
   static func forEachRowChunk(rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
     let minRows = Swift.max(1, ElementwiseKernels.parallelThreshold / 2 / Swift.max(cols, 1))
     Parallel.forEachChunk(rows, minPerThread: minRows, body)
