@@ -72,7 +72,8 @@ public final class FeedForward: ParameterContainer {
   private func dropIfActive(
     _ dropout: Dropout, _ x: Tensor, training: Bool, rng: inout SeededRNG
   ) -> (Tensor, DropoutCache) {
-    dropout.isActive(training: training) ? dropout.forward(x, training: training, rng: &rng) : (x, DropoutCache(mask: nil))
+    dropout.isActive(training: training)
+      ? dropout.forward(x, training: training, rng: &rng) : (x, DropoutCache(mask: nil))
   }
 
   private func passIfInactive(_ dropout: Dropout, _ dy: Tensor, _ cache: DropoutCache) -> Tensor {

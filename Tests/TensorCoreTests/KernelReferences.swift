@@ -127,15 +127,13 @@ func uniformArray(_ count: Int, _ lo: Float, _ hi: Float, seed: UInt64) -> [Floa
   return (0..<count).map { _ in rng.uniform(lo, hi) }
 }
 
-/// True when |actual − reference| ≤ rel · max(|reference|, floor) for every entry.
-func allClose(_ actual: [Float], _ reference: [Double], rel: Double = 1e-5, floor: Double = 1) -> Bool {
-  guard actual.count == reference.count else { return false }
-  for (a, r) in zip(actual, reference) {
-    if r.isInfinite {
-      if Double(a) != r { return false }
-      continue
-    }
-    if a.isNaN || abs(Double(a) - r) > rel * max(abs(r), floor) { return false }
+/// nil when |actual − reference| ≤ rel · max(|reference|, floor) for every entry (infinities must match exactly),
+/// otherwise a description of the first entry that differs.
+func firstMismatch(_ actual: [Float], _ reference: [Double], rel: Double = 1e-5, floor: Double = 1) -> String? {
+  guard actual.count == reference.count else { return "\(actual.count) values vs \(reference.count) in the reference" }
+  for (i, (a, r)) in zip(actual, reference).enumerated() {
+    let ok = r.isInfinite ? Double(a) == r : !a.isNaN && abs(Double(a) - r) <= rel * max(abs(r), floor)
+    if !ok { return "entry \(i): \(a) vs reference \(r)" }
   }
-  return true
+  return nil
 }

@@ -19,16 +19,16 @@ import Testing
         out.withUnsafeMutableBufferPointer { po in
           let (x, y, o) = (pa.baseAddress!, pb.baseAddress!, po.baseAddress!)
           ElementwiseKernels.add(o, x, y, count: count)
-          #expect(allClose(Array(po), (0..<count).map { Double(a[$0]) + Double(b[$0]) }))
+          #expect(firstMismatch(Array(po), (0..<count).map { Double(a[$0]) + Double(b[$0]) }) == nil)
           ElementwiseKernels.subtract(o, x, y, count: count)
-          #expect(allClose(Array(po), (0..<count).map { Double(a[$0]) - Double(b[$0]) }))
+          #expect(firstMismatch(Array(po), (0..<count).map { Double(a[$0]) - Double(b[$0]) }) == nil)
           ElementwiseKernels.multiply(o, x, y, count: count)
-          #expect(allClose(Array(po), (0..<count).map { Double(a[$0]) * Double(b[$0]) }))
+          #expect(firstMismatch(Array(po), (0..<count).map { Double(a[$0]) * Double(b[$0]) }) == nil)
           ElementwiseKernels.scale(o, x, by: alpha, count: count)
-          #expect(allClose(Array(po), (0..<count).map { Double(alpha) * Double(a[$0]) }))
+          #expect(firstMismatch(Array(po), (0..<count).map { Double(alpha) * Double(a[$0]) }) == nil)
           o.update(from: y, count: count)
           ElementwiseKernels.axpy(o, alpha: alpha, x, count: count)
-          #expect(allClose(Array(po), (0..<count).map { Double(b[$0]) + Double(alpha) * Double(a[$0]) }))
+          #expect(firstMismatch(Array(po), (0..<count).map { Double(b[$0]) + Double(alpha) * Double(a[$0]) }) == nil)
         }
       }
     }
@@ -46,9 +46,9 @@ import Testing
     sums.withUnsafeMutableBufferPointer { ps in
       ReductionKernels.accumulateColumnSums(ps.baseAddress!, m, rows: rows, cols: cols)
     }
-    #expect(allClose(out, (0..<rows * cols).map { Double(m[$0]) + Double(v[$0 % cols]) }))
+    #expect(firstMismatch(out, (0..<rows * cols).map { Double(m[$0]) + Double(v[$0 % cols]) }) == nil)
     let refSums = (0..<cols).map { c in 0.5 + (0..<rows).reduce(0.0) { $0 + Double(m[$1 * cols + c]) } }
-    #expect(allClose(sums, refSums))
+    #expect(firstMismatch(sums, refSums) == nil)
   }
 
   @Test(arguments: [1, 9, 1000, 100_003])
@@ -85,8 +85,8 @@ import Testing
       }
       let refY = x.map { KernelReference.activation(function, Double($0)) }
       let refDx = (0..<count).map { KernelReference.activationDerivative(function, Double(x[$0])) * Double(dy[$0]) }
-      #expect(allClose(y, refY), "\(function) forward, n = \(count)")
-      #expect(allClose(dx, refDx), "\(function) backward, n = \(count)")
+      #expect(firstMismatch(y, refY) == nil, "\(function) forward, n = \(count)")
+      #expect(firstMismatch(dx, refDx) == nil, "\(function) backward, n = \(count)")
     }
   }
 
@@ -122,14 +122,14 @@ import Testing
       cols: cols)
     let ref = KernelReference.layerNorm(
       x: x, weight: weight, bias: bias, dy: dy, rows: rows, cols: cols, eps: Double(eps))
-    #expect(allClose(out, ref.out))
-    #expect(allClose(mean, ref.mean))
-    #expect(allClose(rstd, ref.rstd))
-    #expect(allClose(dx, ref.dx))
+    #expect(firstMismatch(out, ref.out) == nil)
+    #expect(firstMismatch(mean, ref.mean) == nil)
+    #expect(firstMismatch(rstd, ref.rstd) == nil)
+    #expect(firstMismatch(dx, ref.dx) == nil)
     // Column sums over up to 1100 rows: compare relative to the number of terms.
     let floor = Double(rows) / 10
-    #expect(allClose(dweight, ref.dweight.map { $0 + 0.25 }, floor: floor))
-    #expect(allClose(dbias, ref.dbias.map { $0 - 0.25 }, floor: floor))
+    #expect(firstMismatch(dweight, ref.dweight.map { $0 + 0.25 }, floor: floor) == nil)
+    #expect(firstMismatch(dbias, ref.dbias.map { $0 - 0.25 }, floor: floor) == nil)
   }
 
   @Test(arguments: [(4, 9), (200, 400)])
@@ -146,9 +146,10 @@ import Testing
     SoftmaxKernels.logSumExp(&lse, x, rows: rows, cols: cols)
     SoftmaxKernels.backward(&dx, y: y, dy: dy, rows: rows, cols: cols)
     let refY = KernelReference.softmax(x, rows: rows, cols: cols)
-    #expect(allClose(y, refY, floor: 1e-3))
-    #expect(allClose(lse, KernelReference.logSumExp(x, rows: rows, cols: cols)))
-    #expect(allClose(dx, KernelReference.softmaxBackward(y: refY, dy: dy, rows: rows, cols: cols), floor: 1e-3))
+    #expect(firstMismatch(y, refY, floor: 1e-3) == nil)
+    #expect(firstMismatch(lse, KernelReference.logSumExp(x, rows: rows, cols: cols)) == nil)
+    #expect(
+      firstMismatch(dx, KernelReference.softmaxBackward(y: refY, dy: dy, rows: rows, cols: cols), floor: 1e-3) == nil)
     #expect(!y.contains { $0.isNaN } && !dx.contains { $0.isNaN })
     #expect(y[(2 * cols)..<(3 * cols)].allSatisfy { $0 == 0 })
     #expect(lse[2] == -.infinity)
@@ -160,6 +161,6 @@ import Testing
     inPlace.withUnsafeMutableBufferPointer { p in
       SoftmaxKernels.forward(p.baseAddress!, UnsafePointer(p.baseAddress!), rows: 3, cols: 5)
     }
-    #expect(allClose(inPlace, KernelReference.softmax(x, rows: 3, cols: 5)))
+    #expect(firstMismatch(inPlace, KernelReference.softmax(x, rows: 3, cols: 5)) == nil)
   }
 }
