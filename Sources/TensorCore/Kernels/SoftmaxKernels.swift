@@ -1,0 +1,92 @@
+import RealModule
+
+/// Row-wise softmax and log-sum-exp over the last dimension of a rows × cols matrix.
+///
+/// Masked entries are −∞. The row maximum is seeded with −∞ (never a finite sentinel such as −10000), and a row in
+/// which every entry is −∞ is handled explicitly: its softmax is all zeros (not 0/0 = NaN) and its log-sum-exp is
+/// −∞, so one fully masked row never poisons the rest of a batch.
+public enum SoftmaxKernels {
+  /// out = softmax(x) per row. out may alias x.
+  public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
+    forEachRowChunk(rows: rows, cols: cols) { rowRange in
+      for r in rowRange { softmaxRow(out + r * cols, x + r * cols, count: cols) }
+    }
+  }
+
+  /// out[r] = log Σ_c exp(x[r, c]), −∞ for a fully masked (or empty) row.
+  public static func logSumExp(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
+    forEachRowChunk(rows: rows, cols: cols) { rowRange in
+      for r in rowRange { out[r] = logSumExpRow(x + r * cols, count: cols) }
+    }
+  }
+
+  /// dx = y ⊙ (dy − Σ_c dy ⊙ y) per row, y the softmax output. Written, not accumulated; dx may alias dy.
+  /// Rows of a fully masked softmax (y = 0) get dx = 0.
+  public static func backward(
+    _ dx: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, cols: Int
+  ) {
+    forEachRowChunk(rows: rows, cols: cols) { rowRange in
+      for r in rowRange {
+        let yr = y + r * cols
+        let dyr = dy + r * cols
+        let dxr = dx + r * cols
+        var inner: Float = 0
+        for c in 0..<cols { inner = Relaxed.multiplyAdd(dyr[c], yr[c], inner) }
+        for c in 0..<cols { dxr[c] = yr[c] * (dyr[c] - inner) }
+      }
+    }
+  }
+
+  // MARK: Single rows
+
+  /// Softmax of one row of `count` values into `out` (may alias `x`).
+  @inlinable
+  public static func softmaxRow(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    let m = ReductionKernels.max(x, count: count)
+    if m == -.infinity {
+      out.update(repeating: 0, count: count)
+      return
+    }
+    var sum: Float = 0
+    for c in 0..<count {
+      let e = Float.exp(x[c] - m)
+      out[c] = e
+      sum = Relaxed.sum(sum, e)
+    }
+    let inv = 1 / sum
+    for c in 0..<count { out[c] *= inv }
+  }
+
+  /// log Σ exp(x) of one row, computed as max + log Σ exp(x − max); −∞ when every entry is −∞.
+  @inlinable
+  public static func logSumExpRow(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    let m = ReductionKernels.max(x, count: count)
+    if m == -.infinity { return -.infinity }
+    var sum: Float = 0
+    for c in 0..<count { sum = Relaxed.sum(sum, Float.exp(x[c] - m)) }
+    return m + Float.log(sum)
+  }
+
+  /// Fused cross-entropy of one row: returns logsumexp(x) − x[target] (in Double) and writes
+  /// gradient = (softmax(x) − onehot(target)) · gradientScale. `gradient` may alias `x`. A row whose entries are
+  /// all −∞ returns +∞ and a zero gradient.
+  @inlinable
+  public static func crossEntropyRow(
+    _ gradient: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, target: Int, gradientScale: Float
+  ) -> Double {
+    let lse = logSumExpRow(x, count: count)
+    if lse == -.infinity {
+      gradient.update(repeating: 0, count: count)
+      return .infinity
+    }
+    let loss = Double(lse) - Double(x[target])
+    for c in 0..<count { gradient[c] = gradientScale * Float.exp(x[c] - lse) }
+    gradient[target] -= gradientScale
+    return loss
+  }
+
+  static func forEachRowChunk(rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
+    let minRows = Swift.max(1, ElementwiseKernels.parallelThreshold / 2 / Swift.max(cols, 1))
+    Parallel.forEachChunk(rows, minPerThread: minRows, body)
+  }
+}
