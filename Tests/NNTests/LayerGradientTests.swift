@@ -100,13 +100,17 @@ import Testing
   @Test(arguments: ActivationFunction.allCases)
   func activation(function: ActivationFunction) {
     let layer = Activation(function)
-    // Keep |x| ≥ 0.1 so no central difference (h = 0.01) straddles the ReLU/ELU kink at 0.
-    let x = randomTensor([4, 5], -3, 3, seed: 11)
-    for i in 0..<x.count where abs(x[i]) < 0.1 { x[i] = x[i] < 0 ? -0.5 : 0.5 }
+    // An even grid over [−2.95, 2.925] (step 0.125), so every part of each curve is checked; entries with |x| < 0.1
+    // move to ±0.5 so no central difference (h = 0.01) straddles the ReLU/ELU kink at 0.
+    let x = Tensor(zeros: [6, 8])
+    for i in 0..<x.count {
+      let v = -2.95 + 0.125 * Float(i)
+      x[i] = abs(v) < 0.1 ? (v < 0 ? -0.5 : 0.5) : v
+    }
     let input = checkedInput("x", x)
     var cache: ActivationCache?
     let report = GradCheck.check(
-      inputs: [input], parameters: [],
+      inputs: [input], parameters: [], entriesPerTensor: x.count,
       forward: {
         let (y, c) = layer.forward(input.value)
         cache = c

@@ -40,6 +40,14 @@ import Testing
     #expect(loss.isFinite && dlogits.array.allSatisfy(\.isFinite))
   }
 
+  @Test func softmaxCrossEntropyOfAFullyMaskedRowIsInfiniteWithZeroGradient() {
+    let logits = Tensor(shape: [2, 3], values: [-.infinity, -.infinity, -.infinity, 1, 2, -.infinity])
+    let (loss, dlogits) = Losses.softmaxCrossEntropy(logits: logits, targets: [1, 0])
+    #expect(loss == .infinity)
+    #expect(dlogits.array[0..<3].allSatisfy { $0 == 0 })
+    #expect(dlogits.array[3..<6].allSatisfy(\.isFinite) && dlogits[5] == 0)
+  }
+
   @Test func softmaxCrossEntropyGradient() {
     let logits = checkedInput("logits", randomTensor([3, 5], -2, 2, seed: 3))
     let targets: [Int32] = [4, 0, 2]

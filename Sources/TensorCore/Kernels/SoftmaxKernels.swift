@@ -68,21 +68,29 @@ public enum SoftmaxKernels {
   }
 
   /// Fused cross-entropy of one row: returns logsumexp(x) − x[target] (in Double) and writes
-  /// gradient = (softmax(x) − onehot(target)) · gradientScale. `gradient` may alias `x`. A row whose entries are
-  /// all −∞ returns +∞ and a zero gradient.
+  /// gradient = (softmax(x) − onehot(target)) · gradientScale. `gradient` may alias `x` (x[target] is read first).
+  /// One exp per entry: the shifted exponentials are stored in `gradient` and rescaled once the sum is known.
+  /// A row whose entries are all −∞ returns +∞ and a zero gradient.
   @inlinable
   public static func crossEntropyRow(
     _ gradient: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, target: Int, gradientScale: Float
   ) -> Double {
-    let lse = logSumExpRow(x, count: count)
-    if lse == -.infinity {
+    let m = ReductionKernels.max(x, count: count)
+    if m == -.infinity {
       gradient.update(repeating: 0, count: count)
       return .infinity
     }
-    let loss = Double(lse) - Double(x[target])
-    for c in 0..<count { gradient[c] = gradientScale * Float.exp(x[c] - lse) }
+    let targetScore = x[target]
+    var sum: Float = 0
+    for c in 0..<count {
+      let e = Float.exp(x[c] - m)
+      gradient[c] = e
+      sum = Relaxed.sum(sum, e)
+    }
+    let k = gradientScale / sum
+    for c in 0..<count { gradient[c] *= k }
     gradient[target] -= gradientScale
-    return loss
+    return Double(m) + Double(Float.log(sum)) - Double(targetScore)
   }
 
   static func forEachRowChunk(rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
