@@ -19,12 +19,11 @@ extension GatedRecurrentLayer {
   func computePrefix() -> Prefix? {
     guard padding == .beforeConv, paddingSteps > 0 else { return nil }
     let (p, h) = (paddingSteps, stateDim)
-    let zeros = Tensor(zeros: [p, h])
     let prefix = Prefix(
       steps: p, convOut: Tensor(zeros: [p, h]), activated: Tensor(zeros: [p, h]),
       gateLogits: Tensor(zeros: [p, 2 * h]), decay: Tensor(zeros: [p, h]), state: Tensor(zeros: [p, h]))
     forwardCore(
-      projectedMain: zeros.ptr, mainStride: h, convOut: prefix.convOut, activated: prefix.activated,
+      projection: Tensor(zeros: [p, h]), convOut: prefix.convOut, activated: prefix.activated,
       gateLogits: prefix.gateLogits, decay: prefix.decay, state: prefix.state, initial: nil, batch: 1, steps: p)
     return prefix
   }
@@ -34,23 +33,26 @@ extension GatedRecurrentLayer {
     let (p, h) = (prefix.steps, stateDim)
     let dState = Tensor(zeros: [p, h])
     (dState.ptr + (p - 1) * h).update(from: dFinalState, count: h)
+    // The padded inputs are constant zeros: ∂(main branch) is computed and dropped.
     backwardCore(
-      dProjectedMain: Tensor(zeros: [p, h]).ptr, dInitial: nil, dState: dState,
+      dProjection: Tensor(zeros: [p, h]), dInitial: nil, dState: dState,
       dDecay: Tensor(zeros: [p, h]), dGateLogits: Tensor(zeros: [p, 2 * h]),
-      projectedMain: Tensor(zeros: [p, h]).ptr, mainStride: h, convOut: prefix.convOut, activated: prefix.activated,
+      projection: Tensor(zeros: [p, h]), convOut: prefix.convOut, activated: prefix.activated,
       gateLogits: prefix.gateLogits, decay: prefix.decay, state: prefix.state, initial: nil, batch: 1, steps: p)
   }
 
   // MARK: - Core: conv → SiLU → gates → coefficients → scan (shared by the batch and the prefix)
 
-  /// From the projected main branch [B·T, ·] (row stride `mainStride`) to the state h [B·T, H].
+  /// From the projected main branch (the first H columns of `projection` [B·T, ≥H]) to the state h [B·T, H],
+  /// starting from `initial` [B, H] (or zeros).
   func forwardCore(
-    projectedMain: UnsafePointer<Float>, mainStride: Int, convOut: Tensor, activated: Tensor, gateLogits: Tensor,
-    decay: Tensor, state: Tensor, initial: UnsafePointer<Float>?, batch: Int, steps: Int
+    projection: Tensor, convOut: Tensor, activated: Tensor, gateLogits: Tensor,
+    decay: Tensor, state: Tensor, initial: Tensor?, batch: Int, steps: Int
   ) {
     let (h, rows) = (stateDim, batch * steps)
     CausalDepthwiseConv.forward(
-      y: convOut.ptr, x: projectedMain, xStride: mainStride, weight: convWeight.value.ptr, bias: convBias.value.ptr,
+      y: convOut.ptr, x: projection.ptr, xStride: projection.matrixShape.1, weight: convWeight.value.ptr,
+      bias: convBias.value.ptr,
       batch: batch, steps: steps, channels: h, kernelSize: kernelSize)
     Elementwise.silu(activated.ptr, convOut.ptr, count: rows * h)
     Elementwise.broadcastRows(gateLogits.ptr, gateBias.value.ptr, rows: rows, width: 2 * h)
@@ -62,21 +64,20 @@ extension GatedRecurrentLayer {
       decay: decay.ptr, input: state.ptr, recurrenceLogits: gateLogits.ptr, inputLogits: gateLogits.ptr + h,
       logitStride: 2 * h, lambda: lambda.value.ptr, u: activated.ptr, rows: rows, channels: h)
     LinearRecurrence.forward(
-      h: state.ptr, decay: decay.ptr, input: state.ptr, initial: initial, batch: batch, steps: steps, channels: h)
+      h: state.ptr, decay: decay.ptr, input: state.ptr, initial: initial?.ptr, batch: batch, steps: steps, channels: h)
   }
 
-  /// Mirror of `forwardCore`: from ∂h (consumed; overwritten with ∂b) to ∂(projected main branch) (row stride
-  /// `mainStride`, written), ∂initial (written) and the parameter gradients (accumulated).
+  /// Mirror of `forwardCore`: from ∂h (consumed; overwritten with ∂b) to ∂(main branch) (the first H columns of
+  /// `dProjection`, written), ∂initial (written) and the parameter gradients (accumulated).
   func backwardCore(
-    dProjectedMain: UnsafeMutablePointer<Float>, dInitial: UnsafeMutablePointer<Float>?,
-    dState: Tensor, dDecay: Tensor, dGateLogits: Tensor,
-    projectedMain: UnsafePointer<Float>, mainStride: Int, convOut: Tensor, activated: Tensor, gateLogits: Tensor,
-    decay: Tensor, state: Tensor, initial: UnsafePointer<Float>?, batch: Int, steps: Int
+    dProjection: Tensor, dInitial: Tensor?, dState: Tensor, dDecay: Tensor, dGateLogits: Tensor,
+    projection: Tensor, convOut: Tensor, activated: Tensor, gateLogits: Tensor,
+    decay: Tensor, state: Tensor, initial: Tensor?, batch: Int, steps: Int
   ) {
     let (h, rows) = (stateDim, batch * steps)
     LinearRecurrence.backward(
-      dDecay: dDecay.ptr, dInput: dState.ptr, dInitial: dInitial, dH: dState.ptr, decay: decay.ptr, h: state.ptr,
-      initial: initial, batch: batch, steps: steps, channels: h)
+      dDecay: dDecay.ptr, dInput: dState.ptr, dInitial: dInitial?.ptr, dH: dState.ptr, decay: decay.ptr,
+      h: state.ptr, initial: initial?.ptr, batch: batch, steps: steps, channels: h)
     // ∂U is written over ∂a (allowed by the kernel); dDecay then holds ∂U.
     let dActivated = dDecay
     BDLRUCoefficients.backward(
@@ -94,8 +95,8 @@ extension GatedRecurrentLayer {
     // ∂(conv output), in place.
     Elementwise.siluBackward(dActivated.ptr, dActivated.ptr, convOut.ptr, count: rows * h)
     CausalDepthwiseConv.backward(
-      dX: dProjectedMain, dWeight: convWeight.grad.ptr, dBias: convBias.grad.ptr, dY: dActivated.ptr,
-      x: projectedMain, xStride: mainStride, weight: convWeight.value.ptr,
+      dX: dProjection.ptr, dWeight: convWeight.grad.ptr, dBias: convBias.grad.ptr, dY: dActivated.ptr,
+      x: projection.ptr, xStride: projection.matrixShape.1, weight: convWeight.value.ptr,
       batch: batch, steps: steps, channels: h, kernelSize: kernelSize)
   }
 }

@@ -159,7 +159,8 @@ public final class GatedRecurrentLayer: ParameterContainer {
   /// y [B, T, d] for x [B, T, d]. T is the number of positions computed (any T ≥ 1; positions never affect earlier
   /// ones). The result is owned by the layer and overwritten by the next call.
   public func forward(_ x: Tensor) -> Tensor {
-    precondition(x.rank == 3 && x.shape[2] == modelDim, "GatedRecurrentLayer input \(x.shape) is not [B, T, \(modelDim)]")
+    precondition(
+      x.rank == 3 && x.shape[2] == modelDim, "GatedRecurrentLayer input \(x.shape) is not [B, T, \(modelDim)]")
     let (batch, steps, d, h) = (x.shape[0], x.shape[1], modelDim, stateDim)
     let rows = batch * steps
     if activations?.batch != batch || activations?.steps != steps {
@@ -172,9 +173,9 @@ public final class GatedRecurrentLayer: ParameterContainer {
     let prefix = computePrefix()
     if let prefix { Elementwise.broadcastRows(act.initialStates.ptr, prefix.finalState.ptr, rows: batch, width: h) }
     forwardCore(
-      projectedMain: act.projection.ptr, mainStride: 2 * h, convOut: act.convOut, activated: act.activated,
-      gateLogits: act.gateLogits, decay: act.decay, state: act.state,
-      initial: prefix == nil ? nil : UnsafePointer(act.initialStates.ptr), batch: batch, steps: steps)
+      projection: act.projection, convOut: act.convOut, activated: act.activated, gateLogits: act.gateLogits,
+      decay: act.decay, state: act.state, initial: prefix == nil ? nil : act.initialStates, batch: batch,
+      steps: steps)
     Elementwise.gatedMerge(
       act.merged.ptr, state: act.state.ptr, gate: act.projection.ptr + h, gateStride: 2 * h, rows: rows, width: h)
     BLAS.gemm(
@@ -208,11 +209,10 @@ public final class GatedRecurrentLayer: ParameterContainer {
       dState: dState.ptr, dGate: grad.dProjection.ptr + h, dMerged: dState.ptr, state: act.state.ptr,
       gate: act.projection.ptr + h, gateStride: 2 * h, rows: rows, width: h)
     backwardCore(
-      dProjectedMain: grad.dProjection.ptr, dInitial: cachedPrefix == nil ? nil : grad.dInitialStates.ptr,
-      dState: dState, dDecay: grad.dDecay, dGateLogits: grad.dGateLogits,
-      projectedMain: act.projection.ptr, mainStride: 2 * h, convOut: act.convOut, activated: act.activated,
-      gateLogits: act.gateLogits, decay: act.decay, state: act.state,
-      initial: cachedPrefix == nil ? nil : UnsafePointer(act.initialStates.ptr), batch: batch, steps: steps)
+      dProjection: grad.dProjection, dInitial: cachedPrefix == nil ? nil : grad.dInitialStates, dState: dState,
+      dDecay: grad.dDecay, dGateLogits: grad.dGateLogits, projection: act.projection, convOut: act.convOut,
+      activated: act.activated, gateLogits: act.gateLogits, decay: act.decay, state: act.state,
+      initial: cachedPrefix == nil ? nil : act.initialStates, batch: batch, steps: steps)
     if let prefix = cachedPrefix {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: h) { dFinal in
         dFinal.initialize(repeating: 0)

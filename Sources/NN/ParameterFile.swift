@@ -30,7 +30,8 @@ extension ParameterContainer {
       guard file.contains(p.name) else { throw ParameterFileError.missing(file: file.source, parameter: p.name) }
       let entry = try file.entry(named: p.name)
       guard entry.shape == p.shape else {
-        throw ParameterFileError.shapeMismatch(file: file.source, parameter: p.name, expected: p.shape, found: entry.shape)
+        throw ParameterFileError.shapeMismatch(
+          file: file.source, parameter: p.name, expected: p.shape, found: entry.shape)
       }
       loaded.append((p, try file.tensor(named: p.name)))
     }

@@ -21,7 +21,8 @@ import Testing
       let err = abs(a[i] - b[i]) / max(1, abs(b[i]))
       if err > worst.1 { worst = (i, err) }
     }
-    #expect(worst.1 <= tolerance, "\(what): worst relative error \(worst.1) at \(worst.0)", sourceLocation: sourceLocation)
+    #expect(
+      worst.1 <= tolerance, "\(what): worst relative error \(worst.1) at \(worst.0)", sourceLocation: sourceLocation)
   }
 
   @Test(arguments: [false, true])
@@ -60,6 +61,8 @@ import Testing
       Self.expectClose(dInitial, dInitialRef, "∂initial")
       #expect(dInitial.array.contains { $0 != 0 })
     }
+    // The kernels take raw pointers: keep the storage alive until here.
+    withExtendedLifetime((decay, input, initial, dH)) {}
   }
 
   @Test func scanRunsInPlace() {
@@ -85,6 +88,7 @@ import Testing
       batch: batch, steps: steps, channels: channels)
     Self.expectClose(g, dInputRef, "in-place δ")
     Self.expectClose(dDecay, dDecayRef, "∂decay")
+    withExtendedLifetime((decay, input)) {}
   }
 
   @Test func coefficientsMatchNaiveReference() {
@@ -125,6 +129,7 @@ import Testing
     Self.expectClose(dLogits, dLogitsRef, tolerance: 1e-4, "∂logits")
     Self.expectClose(dU, dURef, tolerance: 1e-4, "∂U")
     Self.expectClose(dLambda, dLambdaRef, tolerance: 1e-4, "∂Λ")
+    withExtendedLifetime((logits, lambda, u, decay, dDecay, dInput)) {}
   }
 
   @Test(arguments: [(4, 1), (4, 2), (3, 1), (1, 1)])
@@ -157,6 +162,7 @@ import Testing
     Self.expectClose(dX, dXRef, "∂x")
     Self.expectClose(dW, dWRef, "∂weight")
     Self.expectClose(dB, dBRef, "∂bias")
+    withExtendedLifetime((x, weight, bias, dY)) {}
   }
 
   @Test func convUsesThePyTorchTapOrder() {
@@ -169,5 +175,6 @@ import Testing
       y: y.ptr, x: x.ptr, xStride: 1, weight: weight.ptr, bias: bias.ptr, batch: 1, steps: 4, channels: 1,
       kernelSize: 4)
     #expect(y.array == [4.5, 43.5, 432.5, 4321.5])
+    withExtendedLifetime((x, weight, bias)) {}
   }
 }

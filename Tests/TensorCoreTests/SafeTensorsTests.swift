@@ -67,10 +67,12 @@ import Testing
     #expect(try file.doubles(named: "d") == [1.5, -0.25])
     #expect(try file.int64s(named: "i") == [-7, 9, 11])
     #expect(try file.ints(named: "i") == [-7, 9, 11])
-    #expect(throws: SafeTensorsError.wrongDType(file: "hand.safetensors", tensor: "i", expected: "F32 or F64", found: "I32"))
-    { _ = try file.tensor(named: "i") }
-    #expect(throws: SafeTensorsError.wrongDType(file: "hand.safetensors", tensor: "d", expected: "I64 or I32", found: "F64"))
-    { _ = try file.int64s(named: "d") }
+    #expect(
+      throws: SafeTensorsError.wrongDType(file: "hand.safetensors", tensor: "i", expected: "F32 or F64", found: "I32")
+    ) { _ = try file.tensor(named: "i") }
+    #expect(
+      throws: SafeTensorsError.wrongDType(file: "hand.safetensors", tensor: "d", expected: "I64 or I32", found: "F64")
+    ) { _ = try file.int64s(named: "d") }
     #expect(throws: SafeTensorsError.missingTensor(file: "hand.safetensors", tensor: "x")) {
       _ = try file.tensor(named: "x")
     }
@@ -80,8 +82,9 @@ import Testing
     let good = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
     func open(_ bytes: Data) throws { _ = try SafeTensorsFile(data: bytes, source: "bad.safetensors") }
     // Shorter than the 8-byte length field.
-    #expect(throws: SafeTensorsError.truncated(file: "bad.safetensors", detail: "5 bytes, need 8 for the header length"))
-    { try open(Data([1, 2, 3, 4, 5])) }
+    #expect(
+      throws: SafeTensorsError.truncated(file: "bad.safetensors", detail: "5 bytes, need 8 for the header length")
+    ) { try open(Data([1, 2, 3, 4, 5])) }
     // Header length past the end of the file.
     let full = Self.file(header: good, data: [UInt8](repeating: 0, count: 8))
     do {
@@ -120,8 +123,9 @@ import Testing
 
   enum Kind { case truncated, badHeader, offsetsOutOfRange }
 
-  func expectError(_ kind: Kind, _ body: @autoclosure () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation)
-  {
+  func expectError(
+    _ kind: Kind, _ body: @autoclosure () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     do {
       try body()
       Issue.record("no error thrown, expected \(kind)", sourceLocation: sourceLocation)

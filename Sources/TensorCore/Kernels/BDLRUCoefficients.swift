@@ -68,8 +68,10 @@ public enum BDLRUCoefficients {
           let (dRho, dIota) = (drp.value + row * logitStride, dip.value + row * logitStride)
           let (rho, iota) = (rp.value + row * logitStride, ip.value + row * logitStride)
           let offset = row * channels
-          let (dU, da, db, u, a) = (dup.value + offset, dap.value + offset, dbp.value + offset, up.value + offset,
-            ap.value + offset)
+          let (dU, da, db, u, a) = (
+            dup.value + offset, dap.value + offset, dbp.value + offset, up.value + offset,
+            ap.value + offset
+          )
           for j in 0..<channels {
             let r = sigmoid(rho[j])
             let i = sigmoid(iota[j])
@@ -104,7 +106,8 @@ public enum BDLRUCoefficients {
         let i = 1 / (1 + Double.exp(-Double(inputLogits[row * logitStride + j])))
         let a = Double.exp(-rate * r)
         decay[row * channels + j] = Float(a)
-        input[row * channels + j] = Float((1 - a * a + Double(epsilon)).squareRoot() * i * Double(u[row * channels + j]))
+        input[row * channels + j] = Float(
+          (1 - a * a + Double(epsilon)).squareRoot() * i * Double(u[row * channels + j]))
       }
     }
   }
