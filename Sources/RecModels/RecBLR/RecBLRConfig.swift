@@ -1,0 +1,42 @@
+import NN
+
+/// RecBLR hyper-parameters (spec §3.1); defaults are the official ML-1M config.
+public struct RecBLRConfig: Codable, Sendable, Equatable {
+  /// d: embedding and model width.
+  public var hiddenSize = 64
+  /// E: the recurrent state is H = E·d wide.
+  public var expand = 2
+  /// K: depthwise causal conv width.
+  public var convWidth = 4
+  public var layerCount = 2
+  /// One probability for all four dropout sites (embedding, after the recurrent layer, inside and after the FFN).
+  public var dropout: Float = 0.2
+  /// L: the longest history read; also fixes the embedding padding P = nextPow2(L) − L.
+  public var maxLength = 200
+  public var layerNormEps: Float = 1e-12
+  /// Where the P padding steps go: the official code's `beforeConv` (the published numbers) or the paper's text.
+  public var padding: GatedRecurrentLayer.Padding = .beforeConv
+
+  public init() {}
+
+  public var stateSize: Int { expand * hiddenSize }
+
+  /// Named presets (spec §3.1): the official ML-1M config and the paper's per-dataset dropout and L.
+  public static let presets: [String: RecBLRConfig] = [
+    "ml-1m": RecBLRConfig(),
+    "beauty": .with {
+      $0.dropout = 0.5; $0.maxLength = 50
+    },
+    "sports": .with {
+      $0.dropout = 0.5; $0.maxLength = 50
+    },
+  ]
+
+  static func with(_ edit: (inout RecBLRConfig) -> Void) -> RecBLRConfig {
+    var c = RecBLRConfig()
+    edit(&c)
+    return c
+  }
+}
+
+extension GatedRecurrentLayer.Padding: Codable {}

@@ -1,0 +1,43 @@
+/// Which loss a training epoch optimises.
+public enum TrainingObjective: String, Codable, Sendable, CaseIterable {
+  /// RecBole's: one example per (prefix, next item), loss at the last real position only. The reference.
+  case prefix
+  /// Causal models only: one forward per window of a user's sequence, loss at every position whose next item is a
+  /// training target; every training target appears exactly once per epoch.
+  case allPositions = "all-positions"
+}
+
+/// Which ranking protocol validation and test use.
+public enum EvaluationMode: String, Codable, Sendable, CaseIterable {
+  /// Rank the target against every item (RecBole `mode: full`).
+  case full
+  /// Rank the target against 100 popularity-sampled negatives (GLINT-RU's code, RecBole `mode: pop100`).
+  case sampled
+}
+
+/// Everything the trainer needs besides the model and the data. Defaults are RecBole's (and the papers').
+public struct TrainingConfig: Codable, Sendable, Equatable {
+  public var epochs = 300
+  /// Examples (prefix objective) or training targets (all-positions objective) per optimiser step.
+  public var batchSize = 2048
+  /// Rows run through the model at once; gradients of a batch's micro-batches are summed before the step.
+  public var microBatchSize = 256
+  public var learningRate: Float = 1e-3
+  public var weightDecay: Float = 0
+  /// Global gradient-norm clipping threshold (nil = off, RecBole's default).
+  public var clipGradNorm: Float? = nil
+  /// RecBole `stopping_step`: stop after `stoppingStep + 1` validations without improvement.
+  public var stoppingStep = 10
+  public var validMetric = "NDCG@10"
+  public var ks = [10, 20]
+  public var evalBatchSize = 512
+  public var seed: UInt64 = 2020
+  public var objective: TrainingObjective = .prefix
+  /// All-positions objective: targets per window chunk (nil = the model's max length: non-overlapping windows).
+  public var windowStride: Int? = nil
+  public var evaluation: EvaluationMode = .full
+  /// Mask items of the user's history when ranking (off by default, as RecBole does for sequential models).
+  public var maskHistory = false
+
+  public init() {}
+}
