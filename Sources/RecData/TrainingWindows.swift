@@ -25,6 +25,15 @@ public struct WindowBatch: Sendable {
   public var lengths: [Int32]
   public var targets: [Int32]
   public var count: Int { lengths.count }
+
+  public init(maxLength: Int, items: [Int32], lengths: [Int32], targets: [Int32]) {
+    precondition(items.count == lengths.count * maxLength && targets.count == items.count)
+    self.maxLength = maxLength
+    self.items = items
+    self.lengths = lengths
+    self.targets = targets
+  }
+
   /// Number of positions that carry a loss.
   public var targetCount: Int { targets.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
 }
