@@ -206,8 +206,8 @@ public final class GatedRecurrentLayer: ParameterContainer {
       transA: false, transB: false, m: rows, n: h, k: d, a: dY.ptr, lda: d, b: outputWeight.value.ptr, ldb: h,
       c: dState.ptr, ldc: h)
     Elementwise.gatedMergeBackward(
-      dState: dState.ptr, dGate: grad.dProjection.ptr + h, dMerged: dState.ptr, state: act.state.ptr,
-      gate: act.projection.ptr + h, gateStride: 2 * h, rows: rows, width: h)
+      inPlace: dState.ptr, dGate: grad.dProjection.ptr + h, state: act.state.ptr, gate: act.projection.ptr + h,
+      gateStride: 2 * h, rows: rows, width: h)
     backwardCore(
       dProjection: grad.dProjection, dInitial: cachedPrefix == nil ? nil : grad.dInitialStates, dState: dState,
       dDecay: grad.dDecay, dGateLogits: grad.dGateLogits, projection: act.projection, convOut: act.convOut,
