@@ -187,7 +187,7 @@ public final class GatedRecurrentLayer: ParameterContainer {
   }
 
   /// ∂x [B, T, d] for ∂y of the last forward; accumulates every parameter gradient. The result is owned by the
-  /// layer and overwritten by the next call.
+  /// layer and overwritten by the next call. At most one backward per forward (it reuses forward buffers).
   public func backward(_ dY: Tensor) -> Tensor {
     guard let act = activations, let x = cachedInput else { preconditionFailure("backward called before forward") }
     precondition(dY.shape == act.output.shape, "∂y \(dY.shape) does not match the last output \(act.output.shape)")
