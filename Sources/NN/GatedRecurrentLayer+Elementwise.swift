@@ -1,30 +1,25 @@
-import RealModule
 import TensorCore
 
 // TODO(lead): shared kernel — these element-wise passes (SiLU, bias broadcast, column sums) belong with the shared
-// activation kernels once those are merged; they are private to the gated recurrent layer until then.
+// activation kernels once those are merged; they are private to the gated recurrent layer until then. The scalar
+// functions come from TensorCore's FastMath (vectorisable exp).
 extension GatedRecurrentLayer {
   enum Elementwise {
-    @inline(__always) static func sigmoid(_ v: Float) -> Float { 1 / (1 + Float.exp(-v)) }
-
     /// out = SiLU(v) = v·σ(v), element-wise over `count` values.
     static func silu(_ out: UnsafeMutablePointer<Float>, _ v: UnsafePointer<Float>, count: Int) {
       let (op, vp) = (UnsafeSendable(out), UnsafeSendable(v))
       Parallel.forEachChunk(count, minPerThread: 16_384) { range in
-        for i in range { op.value[i] = vp.value[i] * sigmoid(vp.value[i]) }
+        let (o, v) = (op.value, vp.value)
+        for i in range { o[i] = FastMath.silu(v[i]) }
       }
     }
 
-    /// dV = dOut · SiLU′(v), SiLU′(v) = σ(v)·(1 + v·(1 − σ(v))). `dV` may alias `dOut`.
-    static func siluBackward(
-      _ dV: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>, _ v: UnsafePointer<Float>, count: Int
-    ) {
-      let (dvp, dop, vp) = (UnsafeSendable(dV), UnsafeSendable(dOut), UnsafeSendable(v))
+    /// d ← d · SiLU′(v), in place (one written pointer, so the loop vectorises).
+    static func siluBackward(inPlace d: UnsafeMutablePointer<Float>, _ v: UnsafePointer<Float>, count: Int) {
+      let (dp, vp) = (UnsafeSendable(d), UnsafeSendable(v))
       Parallel.forEachChunk(count, minPerThread: 16_384) { range in
-        for i in range {
-          let (x, s) = (vp.value[i], sigmoid(vp.value[i]))
-          dvp.value[i] = dop.value[i] * s * (1 + x * (1 - s))
-        }
+        let (d, v) = (dp.value, vp.value)
+        for i in range { d[i] *= FastMath.siluDerivative(v[i]) }
       }
     }
 
@@ -37,28 +32,28 @@ extension GatedRecurrentLayer {
       Parallel.forEachChunk(rows, minPerThread: 128) { range in
         for r in range {
           let (m, s, g) = (mp.value + r * width, sp.value + r * width, gp.value + r * gateStride)
-          for j in 0..<width { m[j] = g[j] * sigmoid(g[j]) * s[j] }
+          for j in 0..<width { m[j] = FastMath.silu(g[j]) * s[j] }
         }
       }
     }
 
-    /// Given ∂merged, writes ∂state = ∂merged ⊙ SiLU(gate) and ∂gate = ∂merged ⊙ state ⊙ SiLU′(gate) (row stride
-    /// `gateStride`). `dState` may alias `dMerged`.
+    /// In place, ∂merged → ∂state = ∂merged ⊙ SiLU(gate); also writes ∂gate = ∂merged ⊙ state ⊙ SiLU′(gate) (row
+    /// stride `gateStride`).
     static func gatedMergeBackward(
-      dState: UnsafeMutablePointer<Float>, dGate: UnsafeMutablePointer<Float>, dMerged: UnsafePointer<Float>,
+      inPlace dMergedToState: UnsafeMutablePointer<Float>, dGate: UnsafeMutablePointer<Float>,
       state: UnsafePointer<Float>, gate: UnsafePointer<Float>, gateStride: Int, rows: Int, width: Int
     ) {
-      let (dsp, dgp, dmp) = (UnsafeSendable(dState), UnsafeSendable(dGate), UnsafeSendable(dMerged))
+      let (dp, dgp) = (UnsafeSendable(dMergedToState), UnsafeSendable(dGate))
       let (sp, gp) = (UnsafeSendable(state), UnsafeSendable(gate))
       Parallel.forEachChunk(rows, minPerThread: 128) { range in
         for r in range {
-          let (ds, dm, s) = (dsp.value + r * width, dmp.value + r * width, sp.value + r * width)
+          let (d, s) = (dp.value + r * width, sp.value + r * width)
           let (dg, g) = (dgp.value + r * gateStride, gp.value + r * gateStride)
           for j in 0..<width {
-            let sig = sigmoid(g[j])
-            let dmj = dm[j]
-            dg[j] = dmj * s[j] * sig * (1 + g[j] * (1 - sig))
-            ds[j] = dmj * g[j] * sig
+            let sig = FastMath.sigmoid(g[j])
+            let dm = d[j]
+            dg[j] = dm * s[j] * sig * (1 + g[j] * (1 - sig))
+            d[j] = dm * g[j] * sig
           }
         }
       }

@@ -93,7 +93,7 @@ extension GatedRecurrentLayer {
       transA: false, transB: false, m: rows, n: h, k: 2 * h, a: dGateLogits.ptr, lda: 2 * h,
       b: gateWeight.value.ptr, ldb: h, beta: 1, c: dActivated.ptr, ldc: h)
     // ∂(conv output), in place.
-    Elementwise.siluBackward(dActivated.ptr, dActivated.ptr, convOut.ptr, count: rows * h)
+    Elementwise.siluBackward(inPlace: dActivated.ptr, convOut.ptr, count: rows * h)
     CausalDepthwiseConv.backward(
       dX: dProjection.ptr, dWeight: convWeight.grad.ptr, dBias: convBias.grad.ptr, dY: dActivated.ptr,
       x: projection.ptr, xStride: projection.matrixShape.1, weight: convWeight.value.ptr,

@@ -187,7 +187,7 @@ public final class GatedRecurrentLayer: ParameterContainer {
   }
 
   /// ∂x [B, T, d] for ∂y of the last forward; accumulates every parameter gradient. The result is owned by the
-  /// layer and overwritten by the next call.
+  /// layer and overwritten by the next call. At most one backward per forward (it reuses forward buffers).
   public func backward(_ dY: Tensor) -> Tensor {
     guard let act = activations, let x = cachedInput else { preconditionFailure("backward called before forward") }
     precondition(dY.shape == act.output.shape, "∂y \(dY.shape) does not match the last output \(act.output.shape)")
@@ -206,8 +206,8 @@ public final class GatedRecurrentLayer: ParameterContainer {
       transA: false, transB: false, m: rows, n: h, k: d, a: dY.ptr, lda: d, b: outputWeight.value.ptr, ldb: h,
       c: dState.ptr, ldc: h)
     Elementwise.gatedMergeBackward(
-      dState: dState.ptr, dGate: grad.dProjection.ptr + h, dMerged: dState.ptr, state: act.state.ptr,
-      gate: act.projection.ptr + h, gateStride: 2 * h, rows: rows, width: h)
+      inPlace: dState.ptr, dGate: grad.dProjection.ptr + h, state: act.state.ptr, gate: act.projection.ptr + h,
+      gateStride: 2 * h, rows: rows, width: h)
     backwardCore(
       dProjection: grad.dProjection, dInitial: cachedPrefix == nil ? nil : grad.dInitialStates, dState: dState,
       dDecay: grad.dDecay, dGateLogits: grad.dGateLogits, projection: act.projection, convOut: act.convOut,

@@ -129,6 +129,15 @@ import Testing
     Self.expectClose(dLogits, dLogitsRef, tolerance: 1e-4, "∂logits")
     Self.expectClose(dU, dURef, tolerance: 1e-4, "∂U")
     Self.expectClose(dLambda, dLambdaRef, tolerance: 1e-4, "∂Λ")
+    // ∂U may overwrite ∂a in place (the layer does this).
+    let dDecayThenDU = dDecay.copy()
+    BDLRUCoefficients.backward(
+      dRecurrenceLogits: dLogits.ptr, dInputLogits: dLogits.ptr + channels, dU: dDecayThenDU.ptr,
+      dLambda: dLambda.ptr, dDecay: dDecayThenDU.ptr, dInput: dInput.ptr, recurrenceLogits: logits.ptr,
+      inputLogits: logits.ptr + channels, logitStride: 2 * channels, lambda: lambda.ptr, u: u.ptr, decay: decay.ptr,
+      rows: rows, channels: channels)
+    Self.expectClose(dDecayThenDU, dURef, tolerance: 1e-4, "∂U written over ∂a")
+    Self.expectClose(dLogits, dLogitsRef, tolerance: 1e-4, "∂logits with ∂U aliasing ∂a")
     withExtendedLifetime((logits, lambda, u, decay, dDecay, dInput)) {}
   }
 

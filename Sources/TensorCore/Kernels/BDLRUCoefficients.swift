@@ -29,11 +29,12 @@ public enum BDLRUCoefficients {
         for row in range {
           let (a, b, u) = (ap.value + row * channels, bp.value + row * channels, up.value + row * channels)
           let (rho, iota) = (rp.value + row * logitStride, ip.value + row * logitStride)
-          let rate = ratep.value
+          let (rate, eps) = (ratep.value, epsilon)
           for j in 0..<channels {
-            let aj = Float.exp(-rate[j] * sigmoid(rho[j]))
+            let aj = FastMath.exp(-rate[j] * FastMath.sigmoid(rho[j]))
             a[j] = aj
-            b[j] = (1 - aj * aj + epsilon).squareRoot() * sigmoid(iota[j]) * u[j]
+            // max(·, 0) is a no-op here (a ≤ 1) but lets the square root vectorise (no libm errno path).
+            b[j] = max(1 - aj * aj + eps, 0).squareRoot() * FastMath.sigmoid(iota[j]) * u[j]
           }
         }
       }
@@ -63,29 +64,34 @@ public enum BDLRUCoefficients {
       let (up, ap) = (UnsafeSendable(u), UnsafeSendable(decay))
       let tablep = UnsafeSendable(UnsafePointer(rate))
       Parallel.forEachChunkSumming(rows, width: channels, minPerThread: 64, into: dLambda) { range, dLambdaPartial in
-        let (rate, rateSlope) = (tablep.value, tablep.value + channels)
-        for row in range {
-          let (dRho, dIota) = (drp.value + row * logitStride, dip.value + row * logitStride)
-          let (rho, iota) = (rp.value + row * logitStride, ip.value + row * logitStride)
-          let offset = row * channels
-          let (dU, da, db, u, a) = (
-            dup.value + offset, dap.value + offset, dbp.value + offset, up.value + offset,
-            ap.value + offset
-          )
-          for j in 0..<channels {
-            let r = sigmoid(rho[j])
-            let i = sigmoid(iota[j])
-            let aj = a[j]
-            let q = (1 - aj * aj + epsilon).squareRoot()
-            let dBeta = db[j] * u[j]
-            let dU_j = db[j] * q * i
-            // a enters b through β = q·i with ∂q/∂a = −a/q.
-            let dA = da[j] - dBeta * i * aj / q
-            // a = exp(−rate·r): ∂a/∂r = −rate·a, ∂a/∂rate = −r·a.
-            dRho[j] = -dA * rate[j] * aj * r * (1 - r)
-            dIota[j] = dBeta * q * i * (1 - i)
-            dLambdaPartial[j] -= dA * r * aj * rateSlope[j]
-            dU[j] = dU_j
+        let (rate, rateSlope, eps) = (tablep.value, tablep.value + channels, epsilon)
+        // One row's results go to local buffers first: the row's inputs are all read before any output is
+        // written (so ∂U may alias ∂a or ∂b), and the loop needs no runtime alias checks, so it vectorises.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * channels) { rowBuffer in
+          let outRho = rowBuffer.baseAddress!
+          let (outIota, outU, outLambda) = (outRho + channels, outRho + 2 * channels, outRho + 3 * channels)
+          for row in range {
+            let (rho, iota) = (rp.value + row * logitStride, ip.value + row * logitStride)
+            let offset = row * channels
+            let (da, db, u, a) = (dap.value + offset, dbp.value + offset, up.value + offset, ap.value + offset)
+            for j in 0..<channels {
+              let r = FastMath.sigmoid(rho[j])
+              let i = FastMath.sigmoid(iota[j])
+              let aj = a[j]
+              let q = max(1 - aj * aj + eps, 0).squareRoot()
+              let dBeta = db[j] * u[j]
+              // a enters b through β = q·i with ∂q/∂a = −a/q.
+              let dA = da[j] - dBeta * i * aj / q
+              // a = exp(−rate·r): ∂a/∂r = −rate·a, ∂a/∂rate = −r·a.
+              outRho[j] = -dA * rate[j] * aj * r * (1 - r)
+              outIota[j] = dBeta * q * i * (1 - i)
+              outLambda[j] = dA * r * aj * rateSlope[j]
+              outU[j] = db[j] * q * i
+            }
+            (drp.value + row * logitStride).update(from: outRho, count: channels)
+            (dip.value + row * logitStride).update(from: outIota, count: channels)
+            (dup.value + offset).update(from: outU, count: channels)
+            for j in 0..<channels { dLambdaPartial[j] -= outLambda[j] }
           }
         }
       }
@@ -147,7 +153,7 @@ public enum BDLRUCoefficients {
   }
 }
 
-// TODO(lead): shared kernel — scalar activations used by the BD-LRU kernels.
+// TODO(lead): shared kernel — scalar activations for the per-channel tables (the per-element ones use FastMath).
 @inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + Float.exp(-x)) }
 /// ln(1 + eˣ), computed without overflow.
 @inline(__always) private func softplus(_ x: Float) -> Float { max(x, 0) + Float.log(onePlus: Float.exp(-abs(x))) }

@@ -9,7 +9,7 @@
 /// Backward, given g = ∂L/∂h: δ_t = g_t + decay_{t+1} δ_{t+1} (δ_T = 0), ∂input_t = δ_t,
 /// ∂decay_t = δ_t ⊙ h_{t−1}, ∂initial = decay_0 ⊙ δ_0.
 public enum LinearRecurrence {
-  /// Writes h. `h` may alias `input` (the scan then runs in place).
+  /// Writes h. `h` may be the same pointer as `input` (the scan then runs in place), but not overlap it otherwise.
   public static func forward(
     h: UnsafeMutablePointer<Float>, decay: UnsafePointer<Float>, input: UnsafePointer<Float>,
     initial: UnsafePointer<Float>?, batch: Int, steps: Int, channels: Int
@@ -21,23 +21,24 @@ public enum LinearRecurrence {
       for s in sequences {
         let base = s * steps * channels
         let (h, a, x) = (hp.value + base, ap.value + base, xp.value + base)
+        // h starts as a copy of the input and is updated in place (h_t += a_t ⊙ h_{t−1}): one written pointer and
+        // non-overlapping rows, so the channel loop vectorises also when h aliases the input.
+        if h != UnsafeMutablePointer(mutating: x) { h.update(from: x, count: steps * channels) }
         if let h0 = h0.value {
           let initial = h0 + s * channels
-          for j in 0..<channels { h[j] = a[j] * initial[j] + x[j] }
-        } else {
-          for j in 0..<channels { h[j] = x[j] }
+          for j in 0..<channels { h[j] += a[j] * initial[j] }
         }
         for t in 1..<steps {
           let row = t * channels
-          let (ht, hPrev, at, xt) = (h + row, h + row - channels, a + row, x + row)
-          for j in 0..<channels { ht[j] = at[j] * hPrev[j] + xt[j] }
+          let (ht, hPrev, at) = (h + row, h + row - channels, a + row)
+          for j in 0..<channels { ht[j] += at[j] * hPrev[j] }
         }
       }
     }
   }
 
   /// Writes ∂decay, ∂input and (when `initial` is given) ∂initial [B, H]. `h` is the forward output.
-  /// `dInput` may alias `dH` (δ then overwrites g in place).
+  /// `dInput` may be the same pointer as `dH` (δ then overwrites g in place), but not overlap it otherwise.
   public static func backward(
     dDecay: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>, dInitial: UnsafeMutablePointer<Float>?,
     dH: UnsafePointer<Float>, decay: UnsafePointer<Float>, h: UnsafePointer<Float>, initial: UnsafePointer<Float>?,
@@ -53,13 +54,13 @@ public enum LinearRecurrence {
         let base = s * steps * channels
         let (da, delta, g) = (dap.value + base, dxp.value + base, gp.value + base)
         let (a, h) = (ap.value + base, hp.value + base)
-        let last = (steps - 1) * channels
-        for j in 0..<channels { delta[last + j] = g[last + j] }
+        // δ starts as a copy of g and is updated in place, as in forward.
+        if delta != UnsafeMutablePointer(mutating: g) { delta.update(from: g, count: steps * channels) }
         var t = steps - 2
         while t >= 0 {
           let row = t * channels
-          let (dt, dNext, gt, aNext) = (delta + row, delta + row + channels, g + row, a + row + channels)
-          for j in 0..<channels { dt[j] = gt[j] + aNext[j] * dNext[j] }
+          let (dt, dNext, aNext) = (delta + row, delta + row + channels, a + row + channels)
+          for j in 0..<channels { dt[j] += aNext[j] * dNext[j] }
           t -= 1
         }
         for t in 1..<steps {
