@@ -1,0 +1,46 @@
+import Foundation
+
+/// Reads interaction files into per-user chronological item lists (raw ids), in any `InteractionFormat`.
+public enum InteractionReader {
+  /// Reads the file at `path`. Returns the sequences and the layout that was used (detected or chosen).
+  public static func read(path: String, options: ReadOptions = ReadOptions()) throws -> (
+    sequences: RawSequences, layout: InteractionLayout
+  ) {
+    let data = try fileContents(path: path)
+    return try data.withUnsafeBytes { try read(path: path, bytes: $0, options: options) }
+  }
+
+  /// Reads file content already in memory; `path` names it in errors and decides `.inter` → atomic.
+  public static func read(path: String, bytes: UnsafeRawBufferPointer, options: ReadOptions = ReadOptions()) throws
+    -> (sequences: RawSequences, layout: InteractionLayout)
+  {
+    let layout = try options.layout(path: path, bytes: bytes)
+    return (try read(path: path, bytes: bytes, layout: layout), layout)
+  }
+
+  /// Reads file content with a fully resolved layout.
+  public static func read(path: String, bytes: UnsafeRawBufferPointer, layout: InteractionLayout) throws
+    -> RawSequences
+  {
+    switch layout {
+    case .pairs: return try IntegerIdReaders.readPairs(path: path, bytes: bytes)
+    case .userLines: return try IntegerIdReaders.readUserLines(path: path, bytes: bytes)
+    case .atomic(let columns): return try TabularReaders.readAtomic(path: path, bytes: bytes, columns: columns)
+    case .delimited(let layout): return try TabularReaders.readDelimited(path: path, bytes: bytes, layout: layout)
+    }
+  }
+
+  /// The whole file, memory-mapped when possible; a missing or unreadable file is a `DataError`.
+  public static func fileContents(path: String) throws -> Data {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw DataError(path: path, "no such file")
+    }
+    if isDirectory.boolValue { throw DataError(path: path, "is a directory, not an interaction file") }
+    do {
+      return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+    } catch {
+      throw DataError(path: path, "cannot read the file (\(error.localizedDescription))")
+    }
+  }
+}

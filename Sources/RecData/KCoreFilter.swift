@@ -1,0 +1,65 @@
+/// Minimum interaction counts per user and per item (RecBole's `user_inter_num_interval` /
+/// `item_inter_num_interval` lower bounds). 0 or 1 means no filtering on that side.
+public struct KCoreThresholds: Hashable, Sendable, CustomStringConvertible {
+  public var minUserInteractions: Int
+  public var minItemInteractions: Int
+
+  public init(minUserInteractions: Int = 0, minItemInteractions: Int = 0) {
+    self.minUserInteractions = minUserInteractions
+    self.minItemInteractions = minItemInteractions
+  }
+
+  public static let none = KCoreThresholds()
+
+  public var isActive: Bool { minUserInteractions > 1 || minItemInteractions > 1 }
+
+  public var description: String {
+    isActive ? "users >= \(minUserInteractions), items >= \(minItemInteractions)" : "none"
+  }
+}
+
+extension RawSequences {
+  /// The iterative k-core: drops users with fewer than `minUserInteractions` interactions and items with fewer
+  /// than `minItemInteractions`, recounting and repeating until nothing changes. As in RecBole's
+  /// `_filter_by_inter_num`, each round removes the users and the items that fail their bound on the same counts
+  /// (the result, the largest sub-dataset meeting both bounds, does not depend on the order anyway). Duplicate
+  /// (user, item) rows count once each. Kept users and interactions keep their order; users left without items
+  /// are dropped. `rawItemIds` keeps every entry (unused ones vanish at remapping).
+  public func kCoreFiltered(_ thresholds: KCoreThresholds) -> RawSequences {
+    guard thresholds.isActive else { return self }
+    var userAlive = [Bool](repeating: true, count: userCount)
+    var itemAlive = [Bool](repeating: true, count: rawItemIds.count)
+    var userCounts = [Int](repeating: 0, count: userCount)
+    var itemCounts = [Int](repeating: 0, count: rawItemIds.count)
+    var changed = true
+    while changed {
+      changed = false
+      for i in itemCounts.indices { itemCounts[i] = 0 }
+      for (user, sequence) in sequences.enumerated() where userAlive[user] {
+        var count = 0
+        for item in sequence where itemAlive[Int(item)] {
+          count += 1
+          itemCounts[Int(item)] += 1
+        }
+        userCounts[user] = count
+      }
+      for user in userAlive.indices where userAlive[user] && userCounts[user] < thresholds.minUserInteractions {
+        userAlive[user] = false
+        changed = true
+      }
+      for item in itemAlive.indices where itemAlive[item] && itemCounts[item] < thresholds.minItemInteractions {
+        itemAlive[item] = false
+        changed = true
+      }
+    }
+    var keptIds: [String] = []
+    var keptSequences: [[Int32]] = []
+    for (user, sequence) in sequences.enumerated() where userAlive[user] {
+      let kept = sequence.filter { itemAlive[Int($0)] }
+      if kept.isEmpty { continue }
+      keptIds.append(rawUserIds[user])
+      keptSequences.append(kept)
+    }
+    return RawSequences(rawUserIds: keptIds, rawItemIds: rawItemIds, sequences: keptSequences)
+  }
+}
