@@ -68,14 +68,16 @@ extension ReadOptions {
       return try headerLayout(path: path, line: lines[0].number, names: first, separator: separator)
     }
     let counts = sample.map(\.count)
-    let allIntegers = sample.allSatisfy { $0.allSatisfy { Int64($0) != nil } }
+    // Integer ids on (nearly) every line: a SASRec/S3-Rec file, whose reader then reports any odd line.
+    let integerLines = sample.filter { $0.allSatisfy { Int64($0) != nil } }.count
+    let integerIds = integerLines * 10 >= sample.count * 9
     var seenUsers = Set<String>()
     let usersRepeat = sample.contains { !seenUsers.insert($0[0]).inserted }
     let whitespace = separator == .whitespace
-    if whitespace && allIntegers && (counts.allSatisfy { $0 == 2 } || (usersRepeat && counts.max()! <= 2)) {
+    if whitespace && integerIds && (counts.allSatisfy { $0 == 2 } || (usersRepeat && counts.max()! <= 2)) {
       return .pairs
     }
-    if whitespace && allIntegers && !usersRepeat { return .userLines }
+    if whitespace && integerIds && !usersRepeat { return .userLines }
     let width = counts[0]
     if counts.allSatisfy({ $0 == width }) && (2...4).contains(width) {
       // user item | user item timestamp | user item rating timestamp (MovieLens u.data, Amazon ratings CSV).

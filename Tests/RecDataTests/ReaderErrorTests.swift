@@ -30,6 +30,10 @@ import Testing
     let listItem = try readError("1 10 20\n2 30 4.5\n", options: ReadOptions(format: .userLines))
     #expect(listItem?.line == 2)
     #expect(listItem?.message == "expected an integer item id, found '4.5'")
+    // Auto-detection sees a pairs file despite one odd line among the first hundred, and reports that line.
+    let typo = try readError((1...30).map { "1 \($0)\n" }.joined() + "1 x31\n")
+    #expect(typo?.line == 31)
+    #expect(typo?.message == "expected an integer item id, found 'x31'")
     let overflow = try readError("1 99999999999999999999\n", options: ReadOptions(format: .pairs))
     #expect(overflow?.line == 1)
   }

@@ -35,8 +35,7 @@ struct SharedDatasetTests {
   ]
 
   private static func load(_ file: String, kCore: KCoreThresholds = .none) throws -> SequenceDataset {
-    try DatasetLoader.load(
-      path: SharedDatasets.path(file), options: DatasetLoadOptions(kCore: kCore, useCache: false))
+    SequenceDataset(remapping: try SharedDatasets.read(file).kCoreFiltered(kCore), name: file)
   }
 
   @Test(arguments: readmeTable)
@@ -83,7 +82,10 @@ struct SharedDatasetTests {
   ])
   func derivedTimestampFilesMatchTheLineFiles(_ lines: String, _ derived: String) throws {
     let (raw, layout) = try InteractionReader.read(path: SharedDatasets.path(derived))
-    guard case .delimited(let d) = layout else { Issue.record("expected delimited, got \(layout)"); return }
+    guard case .delimited(let d) = layout else {
+      Issue.record("expected delimited, got \(layout)")
+      return
+    }
     #expect(d.timestamp == .index(2))
     let fromDerived = SequenceDataset(remapping: raw, name: "derived")
     let fromLines = try Self.load(lines)

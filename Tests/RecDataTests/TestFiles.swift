@@ -73,6 +73,28 @@ enum SharedDatasets {
     "shared datasets not found (set SEQREC_SHARED_DATASETS or place them at ../shared/datasets); skipping"
 
   static func path(_ relative: String) -> String { directory!.appendingPathComponent(relative).path }
+
+  /// The file read once per test run (several tests share the large files), format auto-detected.
+  static func read(_ relative: String) throws -> RawSequences {
+    try memo.value(for: relative) { try InteractionReader.read(path: path($0)).sequences }
+  }
+
+  private static let memo = Memo<String, RawSequences>()
+}
+
+/// A lock-protected memo table shared by concurrently running tests.
+final class Memo<Key: Hashable, Value>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var values: [Key: Value] = [:]
+
+  func value(for key: Key, compute: (Key) throws -> Value) rethrows -> Value {
+    lock.lock()
+    defer { lock.unlock() }
+    if let value = values[key] { return value }
+    let value = try compute(key)
+    values[key] = value
+    return value
+  }
 }
 
 /// A small seeded generator (SplitMix64) so generated test data is the same on every run.
