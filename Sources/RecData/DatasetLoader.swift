@@ -12,6 +12,22 @@ public struct DatasetLoadOptions: Hashable, Sendable {
     self.kCore = kCore
     self.useCache = useCache
   }
+
+  /// Shorthands for the fields most callers set.
+  public var format: InteractionFormat {
+    get { read.format }
+    set { read.format = newValue }
+  }
+
+  public var minUserInteractions: Int {
+    get { kCore.minUserInteractions }
+    set { kCore.minUserInteractions = newValue }
+  }
+
+  public var minItemInteractions: Int {
+    get { kCore.minItemInteractions }
+    set { kCore.minItemInteractions = newValue }
+  }
 }
 
 /// What happened with the processed-dataset cache during a load.

@@ -78,7 +78,8 @@ public struct ReadOptions: Hashable, Sendable, CustomStringConvertible {
 public struct AtomicColumns: Hashable, Sendable {
   public var user: ColumnReference
   public var item: ColumnReference
-  /// nil: the column named `timestamp` when the header has one, else no sorting.
+  /// nil: the column named `timestamp` when the header has one, else no sorting. In the layout a read returns,
+  /// this is resolved: nil there means the file has no timestamp column.
   public var timestamp: ColumnReference?
 
   public init(
@@ -123,7 +124,7 @@ public enum InteractionLayout: Hashable, Sendable, CustomStringConvertible {
     case .pairs: return "pairs (user item per line)"
     case .userLines: return "user-lines (user item1 item2 … per line)"
     case .atomic(let c):
-      let time = c.timestamp.map { "sorted by \($0)" } ?? "sorted by 'timestamp' if present"
+      let time = c.timestamp.map { "sorted by \($0)" } ?? "file order"
       return "atomic (user \(c.user), item \(c.item), \(time))"
     case .delimited(let d):
       let time = d.timestamp.map { "sorted by \($0)" } ?? "file order"

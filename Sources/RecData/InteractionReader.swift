@@ -23,7 +23,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// Reads interaction files into per-user chronological item lists (raw ids), in any `InteractionFormat`.
 public enum InteractionReader {
-  /// Reads the file at `path`. Returns the sequences and the layout that was used (detected or chosen).
+  /// Reads the file at `path`. Returns the sequences and the layout that was used (detected or chosen, with an
+  /// atomic file's timestamp column resolved).
   public static func read(path: String, options: ReadOptions = ReadOptions()) throws -> (
     sequences: RawSequences, layout: InteractionLayout
   ) {
@@ -35,19 +36,21 @@ public enum InteractionReader {
   public static func read(path: String, bytes: UnsafeRawBufferPointer, options: ReadOptions = ReadOptions()) throws
     -> (sequences: RawSequences, layout: InteractionLayout)
   {
-    let layout = try options.layout(path: path, bytes: bytes)
-    return (try read(path: path, bytes: bytes, layout: layout), layout)
+    try read(path: path, bytes: bytes, layout: try options.layout(path: path, bytes: bytes))
   }
 
-  /// Reads file content with a fully resolved layout.
+  /// Reads file content with a given layout; returns it with an atomic file's timestamp column resolved.
   public static func read(path: String, bytes: UnsafeRawBufferPointer, layout: InteractionLayout) throws
-    -> RawSequences
+    -> (sequences: RawSequences, layout: InteractionLayout)
   {
     switch layout {
-    case .pairs: return try IntegerIdReaders.readPairs(path: path, bytes: bytes)
-    case .userLines: return try IntegerIdReaders.readUserLines(path: path, bytes: bytes)
-    case .atomic(let columns): return try TabularReaders.readAtomic(path: path, bytes: bytes, columns: columns)
-    case .delimited(let layout): return try TabularReaders.readDelimited(path: path, bytes: bytes, layout: layout)
+    case .pairs: return (try IntegerIdReaders.readPairs(path: path, bytes: bytes), layout)
+    case .userLines: return (try IntegerIdReaders.readUserLines(path: path, bytes: bytes), layout)
+    case .atomic(let columns):
+      let (sequences, used) = try TabularReaders.readAtomic(path: path, bytes: bytes, columns: columns)
+      return (sequences, .atomic(used))
+    case .delimited(let delimited):
+      return (try TabularReaders.readDelimited(path: path, bytes: bytes, layout: delimited), layout)
     }
   }
 

@@ -5,7 +5,10 @@ enum TabularReaders {
   private static let atomicTypes: Set<String> = ["token", "token_seq", "float", "float_seq"]
 
   /// A RecBole atomic file: tab-separated, first line a typed header (`user_id:token	item_id:token	…`).
-  static func readAtomic(path: String, bytes: UnsafeRawBufferPointer, columns: AtomicColumns) throws -> RawSequences {
+  /// Also returns the columns used, with the timestamp column resolved (nil = the file has none).
+  static func readAtomic(path: String, bytes: UnsafeRawBufferPointer, columns: AtomicColumns) throws -> (
+    RawSequences, AtomicColumns
+  ) {
     guard let (headerLine, header) = firstLineFields(bytes, separator: .literal("\t")) else {
       throw DataError(path: path, "no interactions (the file is empty)")
     }
@@ -27,8 +30,10 @@ enum TabularReaders {
     } else {
       time = names.firstIndex(of: "timestamp")
     }
-    return try readRows(
+    let sequences = try readRows(
       path: path, bytes: bytes, separator: .literal("\t"), skipHeader: true, user: user, item: item, time: time)
+    let used = AtomicColumns(user: columns.user, item: columns.item, timestamp: time.map { .name(names[$0]) })
+    return (sequences, used)
   }
 
   /// A delimited file with the columns of `layout`.

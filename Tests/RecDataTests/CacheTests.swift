@@ -100,7 +100,8 @@ private func expectSameDataset(_ a: SequenceDataset, _ b: SequenceDataset) {
   @Test func filteringEverythingAwayIsAnError() throws {
     let directory = try TemporaryDirectory()
     let path = try directory.write("pairs.txt", text)
-    let options = DatasetLoadOptions(kCore: KCoreThresholds(minUserInteractions: 10), useCache: false)
+    var options = DatasetLoadOptions(useCache: false)
+    options.minUserInteractions = 10
     let error = #expect(throws: DataError.self) { try DatasetLoader.load(path: path, options: options) }
     #expect(error?.message.contains("no interactions left") == true)
   }
