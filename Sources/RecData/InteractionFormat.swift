@@ -1,0 +1,135 @@
+/// The interaction file formats seqrec reads.
+public enum InteractionFormat: String, CaseIterable, Hashable, Sendable {
+  /// Decide from the extension (`.inter` → atomic) and the first lines.
+  case auto
+  /// `user item` per line, whitespace-separated integer ids, file order = chronological (SASRec files).
+  case pairs
+  /// `user item1 item2 …` one user per line, integer ids, chronological (S3-Rec files).
+  case userLines = "user-lines"
+  /// RecBole atomic `.inter`: tab-separated with a typed header such as `user_id:token	item_id:token`.
+  case atomic
+  /// CSV/TSV/space-separated with chosen user, item and optional timestamp columns.
+  case delimited
+}
+
+/// A column chosen by 0-based index or by header name.
+public enum ColumnReference: Hashable, Sendable, CustomStringConvertible {
+  case index(Int)
+  case name(String)
+
+  /// "2" → `.index(2)`, anything else → `.name`.
+  public init(spelling: String) {
+    if !spelling.isEmpty, spelling.allSatisfy(\.isASCII), let index = Int(spelling), index >= 0 {
+      self = .index(index)
+    } else {
+      self = .name(spelling)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .index(let i): return "column \(i)"
+    case .name(let n): return "column '\(n)'"
+    }
+  }
+}
+
+/// How to read an interaction file. Every field left nil is the format's default or is detected.
+public struct ReadOptions: Hashable, Sendable, CustomStringConvertible {
+  public var format: InteractionFormat
+  /// Field separator (delimited only; atomic files are always tab-separated).
+  public var separator: FieldSeparator?
+  public var userColumn: ColumnReference?
+  public var itemColumn: ColumnReference?
+  /// When set, each user's interactions are sorted by this column (stable: ties keep file order).
+  public var timestampColumn: ColumnReference?
+  /// Whether the first line is a header (delimited only). nil: yes when a column is chosen by name.
+  public var hasHeader: Bool?
+
+  public init(
+    format: InteractionFormat = .auto, separator: FieldSeparator? = nil, userColumn: ColumnReference? = nil,
+    itemColumn: ColumnReference? = nil, timestampColumn: ColumnReference? = nil, hasHeader: Bool? = nil
+  ) {
+    self.format = format
+    self.separator = separator
+    self.userColumn = userColumn
+    self.itemColumn = itemColumn
+    self.timestampColumn = timestampColumn
+    self.hasHeader = hasHeader
+  }
+
+  /// True when any column, separator or header choice was made.
+  var hasColumnChoices: Bool {
+    separator != nil || userColumn != nil || itemColumn != nil || timestampColumn != nil || hasHeader != nil
+  }
+
+  public var description: String {
+    var parts = ["format=\(format.rawValue)"]
+    if let separator { parts.append("separator=\(separator)") }
+    if let userColumn { parts.append("user=\(userColumn)") }
+    if let itemColumn { parts.append("item=\(itemColumn)") }
+    if let timestampColumn { parts.append("timestamp=\(timestampColumn)") }
+    if let hasHeader { parts.append("header=\(hasHeader)") }
+    return parts.joined(separator: " ")
+  }
+}
+
+/// Columns of a RecBole atomic file.
+public struct AtomicColumns: Hashable, Sendable {
+  public var user: ColumnReference
+  public var item: ColumnReference
+  /// nil: the column named `timestamp` when the header has one, else no sorting. In the layout a read returns,
+  /// this is resolved: nil there means the file has no timestamp column.
+  public var timestamp: ColumnReference?
+
+  public init(
+    user: ColumnReference = .name("user_id"), item: ColumnReference = .name("item_id"),
+    timestamp: ColumnReference? = nil
+  ) {
+    self.user = user
+    self.item = item
+    self.timestamp = timestamp
+  }
+}
+
+/// A delimited file's layout with every choice made.
+public struct DelimitedLayout: Hashable, Sendable {
+  public var separator: FieldSeparator
+  public var hasHeader: Bool
+  public var user: ColumnReference
+  public var item: ColumnReference
+  public var timestamp: ColumnReference?
+
+  public init(
+    separator: FieldSeparator, hasHeader: Bool, user: ColumnReference, item: ColumnReference,
+    timestamp: ColumnReference?
+  ) {
+    self.separator = separator
+    self.hasHeader = hasHeader
+    self.user = user
+    self.item = item
+    self.timestamp = timestamp
+  }
+}
+
+/// What the reader does with a file: a format with its columns resolved (from options or detection).
+public enum InteractionLayout: Hashable, Sendable, CustomStringConvertible {
+  case pairs
+  case userLines
+  case atomic(AtomicColumns)
+  case delimited(DelimitedLayout)
+
+  public var description: String {
+    switch self {
+    case .pairs: return "pairs (user item per line)"
+    case .userLines: return "user-lines (user item1 item2 … per line)"
+    case .atomic(let c):
+      let time = c.timestamp.map { "sorted by \($0)" } ?? "file order"
+      return "atomic (user \(c.user), item \(c.item), \(time))"
+    case .delimited(let d):
+      let time = d.timestamp.map { "sorted by \($0)" } ?? "file order"
+      return "delimited (\(d.separator)-separated, \(d.hasHeader ? "header" : "no header"), "
+        + "user \(d.user), item \(d.item), \(time))"
+    }
+  }
+}

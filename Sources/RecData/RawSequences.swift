@@ -1,0 +1,94 @@
+/// Interactions as read from a file, before filtering and renumbering: for each user (in order of first
+/// appearance in the file) the chronological list of items, as indices into `rawItemIds`.
+public struct RawSequences: Equatable, Sendable {
+  /// Raw id of user `u` (as written in the file; integer ids in canonical decimal form).
+  public var rawUserIds: [String]
+  /// Raw id of item index `i`. After filtering it may list items that no sequence uses any more.
+  public var rawItemIds: [String]
+  /// `sequences[u]` = item indices of user `u`, oldest first; never empty.
+  public var sequences: [[Int32]]
+
+  public init(rawUserIds: [String], rawItemIds: [String], sequences: [[Int32]]) {
+    precondition(rawUserIds.count == sequences.count, "one raw id per user")
+    self.rawUserIds = rawUserIds
+    self.rawItemIds = rawItemIds
+    self.sequences = sequences
+  }
+
+  public var userCount: Int { sequences.count }
+  public var interactionCount: Int { sequences.reduce(0) { $0 + $1.count } }
+
+  /// User `u`'s items as raw ids, oldest first.
+  public func rawItems(ofUser user: Int) -> [String] { sequences[user].map { rawItemIds[Int($0)] } }
+}
+
+/// Collects (user, item[, timestamp]) rows in file order, interning raw ids, then groups them per user.
+struct InteractionRows {
+  private(set) var users = ByteInterner()
+  private(set) var items = ByteInterner()
+  private var rowUsers: [Int32] = []
+  private var rowItems: [Int32] = []
+  private var rowTimes: [Double] = []
+
+  var isEmpty: Bool { rowUsers.isEmpty }
+
+  mutating func reserve(_ rows: Int) {
+    rowUsers.reserveCapacity(rows)
+    rowItems.reserveCapacity(rows)
+  }
+
+  mutating func userIndex(_ token: UnsafeRawBufferPointer) -> Int32 { users.index(of: token) }
+  mutating func userIndex(_ token: String) -> Int32 { users.index(of: token) }
+  mutating func itemIndex(_ token: UnsafeRawBufferPointer) -> Int32 { items.index(of: token) }
+  mutating func itemIndex(_ token: String) -> Int32 { items.index(of: token) }
+
+  mutating func append(user: Int32, item: Int32) {
+    rowUsers.append(user)
+    rowItems.append(item)
+  }
+
+  mutating func append(user: Int32, item: Int32, time: Double) {
+    append(user: user, item: item)
+    rowTimes.append(time)
+  }
+
+  /// Groups rows per user keeping file order; with timestamps, each user's rows are then sorted by time with a
+  /// stable sort (rows with equal times keep file order), as RecBole's `Interaction.sort` does.
+  func grouped() -> RawSequences {
+    precondition(rowTimes.isEmpty || rowTimes.count == rowUsers.count, "timestamps for every row or for none")
+    let userCount = users.count
+    var starts = [Int](repeating: 0, count: userCount + 1)
+    for u in rowUsers { starts[Int(u) + 1] += 1 }
+    for u in 0..<userCount { starts[u + 1] += starts[u] }
+    // Row numbers grouped per user, in file order within each user (counting sort is stable).
+    var order = [Int](repeating: 0, count: rowUsers.count)
+    var fill = starts
+    for (row, u) in rowUsers.enumerated() {
+      order[fill[Int(u)]] = row
+      fill[Int(u)] += 1
+    }
+    var sequences: [[Int32]] = []
+    sequences.reserveCapacity(userCount)
+    for u in 0..<userCount {
+      var rows = order[starts[u]..<starts[u + 1]]
+      if !rowTimes.isEmpty { rows = ArraySlice(Self.stableSortedByTime(rows, rowTimes)) }
+      sequences.append(rows.map { rowItems[$0] })
+    }
+    return RawSequences(rawUserIds: users.allStrings(), rawItemIds: items.allStrings(), sequences: sequences)
+  }
+
+  /// `rows` (ascending row numbers) ordered by time, ties by row number: a stable sort whatever the sort algorithm.
+  private static func stableSortedByTime(_ rows: ArraySlice<Int>, _ times: [Double]) -> [Int] {
+    var alreadySorted = true
+    var previous = -Double.infinity
+    for row in rows {
+      if times[row] < previous {
+        alreadySorted = false
+        break
+      }
+      previous = times[row]
+    }
+    if alreadySorted { return Array(rows) }
+    return rows.sorted { a, b in times[a] < times[b] || (times[a] == times[b] && a < b) }
+  }
+}
