@@ -69,7 +69,8 @@ import Testing
     let model = RecBLR(config: Self.tinyConfig(), itemCount: 12, seed: 6)
     var rng = SeededRNG(seed: 0)
     let seq: [Int32] = [3, 1, 4, 1, 5, 9]
-    let windows = WindowBatch(maxLength: 6, items: Array(seq.prefix(5)) + [0], lengths: [5], targets: [1, 4, 1, 5, 9, 0])
+    let windows = WindowBatch(
+      maxLength: 6, items: Array(seq.prefix(5)) + [0], lengths: [5], targets: [1, 4, 1, 5, 9, 0])
     let windowLoss = model.accumulateWindowGradients(windows, lossScale: 0, rng: &rng)
     var prefixLoss = 0.0
     for t in 1..<6 {
