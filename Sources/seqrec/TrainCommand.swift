@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import RecData
+import RecEval
+import RecModels
+import RecTrain
+import TensorCore
+
+struct TrainCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a model with RecBole's protocol and write a run directory with the best checkpoint.",
+    discussion: """
+      Leave-one-out split, Adam, validation every epoch on NDCG@10, early stopping as RecBole (ties count as \
+      improvement; stop after --stopping-step + 1 epochs without one), the best parameters restored for one test \
+      evaluation. The run directory gets config.json, metrics.jsonl, learning_curve.svg, result.json and the \
+      checkpoint (model.safetensors + checkpoint.json).
+
+      Examples:
+        seqrec train --model recblr --preset ml-1m --data ml-1m-sasrec.txt
+        seqrec train --model recblr --preset beauty --data Beauty.txt --objective prefix --seed 2020
+        seqrec train --model recblr --data ml-100k.inter --model-option maxLength=50 --epochs 5
+      """
+  )
+
+  @Option(help: "Model: \(ModelSpec.modelNames.joined(separator: ", ")).")
+  var model: String
+
+  @Option(help: "Interaction file (see 'seqrec data stats --help' for formats).")
+  var data: String
+
+  @Option(help: "Named hyper-parameter preset of the model (e.g. ml-1m, beauty, sports for recblr).")
+  var preset: String?
+
+  @Option(
+    name: .customLong("model-option"),
+    help: ArgumentHelp(
+      "Override one model hyper-parameter, key=value (repeatable), e.g. dropout=0.3.", valueName: "key=value"))
+  var modelOptions: [String] = []
+
+  @Option(help: "Training objective: prefix (RecBole's, one target per example) or all-positions (causal models).")
+  var objective: TrainingObjective = .prefix
+
+  @Option(help: "All-positions objective: targets per window chunk (default: the model's max length).")
+  var windowStride: Int?
+
+  @Option(help: "Maximum number of epochs.") var epochs = 300
+  @Option(help: "Examples (or targets) per optimiser step.") var batchSize = 2048
+  @Option(help: "Rows per forward pass; gradients of a batch's micro-batches are summed.") var microBatchSize = 256
+  @Option(help: "Adam learning rate.") var learningRate: Float = 1e-3
+  @Option(help: "Adam weight decay (L2 added to the gradient).") var weightDecay: Float = 0
+  @Option(help: "Clip the global gradient norm to this value.") var clipGradNorm: Float?
+  @Option(help: "Early stopping patience (RecBole stopping_step).") var stoppingStep = 10
+  @Option(help: "Random seed (initialisation, shuffling, dropout, sampled negatives).") var seed: UInt64 = 2020
+  @Option(help: "Run directory (default: runs/<model>-<data>-<time>).") var runDir: String?
+
+  @OptionGroup var dataset: DatasetOptions
+  @OptionGroup var evaluation: EvaluationOptions
+  @OptionGroup var parallelism: ParallelismOptions
+
+  func validate() throws {
+    if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    if batchSize < 1 || microBatchSize < 1 { throw ValidationError("batch sizes must be at least 1") }
+    if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+    if let windowStride, windowStride < 1 { throw ValidationError("--window-stride must be at least 1") }
+  }
+
+  func run() async throws {
+    parallelism.apply()
+    let spec = try reportingErrors { try ModelSpec.resolve(model: model, preset: preset, overrides: modelOptions) }
+    let loaded = try dataset.load(data)
+    var config = TrainingConfig()
+    config.epochs = epochs
+    config.batchSize = batchSize
+    config.microBatchSize = microBatchSize
+    config.learningRate = learningRate
+    config.weightDecay = weightDecay
+    config.clipGradNorm = clipGradNorm
+    config.stoppingStep = stoppingStep
+    config.seed = seed
+    config.objective = objective
+    config.windowStride = windowStride
+    config.evaluation = evaluation.evaluation
+    config.ks = try evaluation.parsedKs()
+    config.maskHistory = evaluation.maskHistory
+    let run = try reportingErrors {
+      try runDir.map { try RunDirectory(URL(fileURLWithPath: $0)) }
+        ?? RunDirectory.fresh(parent: URL(fileURLWithPath: "runs"), model: spec.name, dataset: loaded.dataset.name)
+    }
+    let result = try reportingErrors {
+      try TrainingRun.train(spec: spec, dataset: loaded.dataset, source: data, config: config, run: run)
+    }
+    print(
+      "\nbest epoch \(result.bestEpoch) of \(result.epochs.count); valid \(config.validMetric) \(String(format: "%.4f", result.bestValid))"
+    )
+    print(String(format: "%.1f s per epoch (training only)", result.secondsPerEpoch))
+    print("test (\(result.test.protocolLabel)):")
+    print(result.test.table)
+    print("run directory: \(run.url.path)")
+  }
+}
