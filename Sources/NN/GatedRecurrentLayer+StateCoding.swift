@@ -2,6 +2,11 @@
 extension GatedRecurrentLayer.State: Codable {
   enum CodingKeys: String, CodingKey { case convHistory, recurrentState, position }
 
+  /// A state from stored values (e.g. a server's state blob).
+  public static func restored(convHistory: [Float], recurrentState: [Float], position: Int) -> Self {
+    Self(convHistory: convHistory, recurrentState: recurrentState, position: position)
+  }
+
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(

@@ -46,3 +46,42 @@ extension RecBLR {
     }
   }
 }
+
+extension RecBLR: StreamingRecommender {
+  /// Flat layout: per layer [convHistory | recurrentState], then the output vector.
+  public func initialStreamState() -> StreamState { flatten(initialStreamingState()) }
+
+  public func advance(_ state: inout StreamState, item: Int32) {
+    var typed = unflatten(state)
+    step(item: item, state: &typed)
+    state = flatten(typed)
+  }
+
+  public func scores(_ state: StreamState, into scores: UnsafeMutablePointer<Float>) {
+    self.scores(state: unflatten(state), into: scores)
+  }
+
+  func flatten(_ s: StreamingState) -> StreamState {
+    var values: [Float] = []
+    for layer in s.layers { values += layer.convHistory + layer.recurrentState }
+    return StreamState(values: values + s.output, itemCount: s.itemCount)
+  }
+
+  func unflatten(_ s: StreamState) -> StreamingState {
+    let (c, h) = ((config.convWidth - 1) * config.stateSize, config.stateSize)
+    precondition(
+      s.values.count == blocks.count * (c + h) + config.hiddenSize,
+      "stream state of \(s.values.count) values does not belong to this model")
+    var layers: [GatedRecurrentLayer.State] = []
+    s.values.withUnsafeBufferPointer { v in
+      for i in 0..<blocks.count {
+        let offset = i * (c + h)
+        layers.append(
+          GatedRecurrentLayer.State.restored(
+            convHistory: Array(v[offset..<offset + c]), recurrentState: Array(v[offset + c..<offset + c + h]),
+            position: s.itemCount))
+      }
+    }
+    return StreamingState(layers: layers, output: Array(s.values[(blocks.count * (c + h))...]))
+  }
+}
