@@ -28,8 +28,7 @@ struct CausalInput {
     for (row, length) in lengths.enumerated() {
       precondition(
         length >= 0 && Int(length) <= limit,
-        "\(model): row \(row) has length \(length), outside 0...\(limit) (the model reads at most \(modelMaxLength) items)"
-      )
+        "\(model): row \(row) has length \(length), outside 0...\(limit) (the model reads ≤ \(modelMaxLength) items)")
       longest = max(longest, Int(length))
     }
     let steps = max(1, longest)
@@ -194,15 +193,23 @@ extension TiedCausalModel {
     return loss
   }
 
-  /// Eval-mode logits of every row (one gemm). A row with an empty history has no representation: its scores are 0.
-  func tiedScores(_ batch: SequenceBatch, into scores: UnsafeMutablePointer<Float>) {
-    let input = causalInput(items: batch.items, lengths: batch.lengths, batchMaxLength: batch.maxLength)
+  /// Eval-mode logits of every row, `rowsPerChunk` rows at a time (one gemm each): an evaluator's batch can hold
+  /// thousands of rows, and a chunk's activations (SASRec: B·h·T² attention probabilities) must stay small. A row
+  /// with an empty history has no representation: its scores are 0.
+  func tiedScores(_ batch: SequenceBatch, into scores: UnsafeMutablePointer<Float>, rowsPerChunk: Int = 256) {
+    let width = batch.maxLength
     var unusedRNG = SeededRNG(seed: 0)  // eval mode draws nothing
-    let outputs = OutputRows.lastPositions(of: input, targets: [])
-    let (hidden, _) = forward(input, outputs: outputs.positions, training: false, rng: &unusedRNG)
-    itemEmbedding.scores(hidden, into: scores)
-    for (row, length) in batch.lengths.enumerated() where length == 0 {
-      (scores + row * itemCount).update(repeating: 0, count: itemCount)
+    for start in stride(from: 0, to: batch.count, by: rowsPerChunk) {
+      let end = min(start + rowsPerChunk, batch.count)
+      let input = causalInput(
+        items: Array(batch.items[start * width..<end * width]), lengths: Array(batch.lengths[start..<end]),
+        batchMaxLength: width)
+      let outputs = OutputRows.lastPositions(of: input, targets: [])
+      let (hidden, _) = forward(input, outputs: outputs.positions, training: false, rng: &unusedRNG)
+      itemEmbedding.scores(hidden, into: scores + start * itemCount)
+      for (row, length) in input.lengths.enumerated() where length == 0 {
+        (scores + (start + row) * itemCount).update(repeating: 0, count: itemCount)
+      }
     }
   }
 }

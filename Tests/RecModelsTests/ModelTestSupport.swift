@@ -72,19 +72,17 @@ enum ModelFixtures {
     return (0..<batch.count).map { Array(scores[$0 * model.itemCount..<($0 + 1) * model.itemCount]) }
   }
 
+  /// Score rows computed one row per forward pass (the chunked path of `tiedScores`).
+  static func scoreRowsOneByOne(_ model: some TiedCausalModel, _ batch: SequenceBatch) -> [[Float]] {
+    var scores = [Float](repeating: .nan, count: batch.count * model.itemCount)
+    scores.withUnsafeMutableBufferPointer { model.tiedScores(batch, into: $0.baseAddress!, rowsPerChunk: 1) }
+    return (0..<batch.count).map { Array(scores[$0 * model.itemCount..<($0 + 1) * model.itemCount]) }
+  }
+
   static func gradients(_ parameters: [Parameter]) -> [[Float]] { parameters.map(\.grad.array) }
 
   static func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     zip(a, b).map { abs($0 - $1) }.max() ?? 0
-  }
-
-  /// Prefix objective of `model` on every row of a window batch at a single position t, as a prefix batch.
-  static func prefixLoss(
-    _ model: some SequentialRecommender, items: ArraySlice<Int32>, target: Int32
-  ) -> Double {
-    var rng = SeededRNG(seed: 1)
-    let batch = prefixBatch([Array(items)], targets: [target], maxLength: model.maxLength)
-    return model.accumulateGradients(batch, lossScale: 0, rng: &rng)
   }
 
   // MARK: Smoke training on a deterministic cycle

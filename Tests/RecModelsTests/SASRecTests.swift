@@ -113,6 +113,9 @@ import Testing
       #expect(ModelFixtures.maxAbsDifference(alone, row) < 1e-5)
       #expect(ModelFixtures.maxAbsDifference(narrow, row) < 1e-5)
     }
+    let oneByOne = ModelFixtures.scoreRowsOneByOne(model, ModelFixtures.prefixBatch([[], [4, 2], [3]]))
+    let chunked = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([[], [4, 2], [3]]))
+    #expect(zip(oneByOne, chunked).allSatisfy { ModelFixtures.maxAbsDifference($0, $1) < 1e-5 })
     // An empty history has no representation.
     let empty = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([[], [3]], targets: [1, 1]))
     #expect(empty[0].allSatisfy { $0 == 0 } && empty[1].contains { $0 != 0 })

@@ -10,12 +10,12 @@ import TensorCore
 //   s = h[len − 1]  (gather_indexes),  logits = s · item_embedding.weightᵀ over all N ids,  loss = CE
 //
 // Facts checked against RecBole: sequences are left-aligned and right-padded, positions are 0 … L−1 from the left;
-// the attention mask is (item_seq > 0) combined with the lower-triangular mask, turned into (1 − mask) · −10000 and
-// added to the scaled scores; hidden_act "gelu" is the exact erf GELU; `_init_weights` draws every nn.Linear and
-// nn.Embedding weight from N(0, initializer_range²), **overwriting the padding row 0** of item_embedding, sets
-// Linear biases to 0 and LayerNorm to γ = 1, β = 0. padding_idx = 0 still stops lookups from writing a gradient
-// into row 0; the tied output does update it. Defaults are RecBole's SASRec.yaml: n_layers 2, n_heads 2,
-// hidden_size 64, inner_size 256, hidden_dropout_prob 0.5, attn_dropout_prob 0.5, layer_norm_eps 1e-12,
+// the attention mask (`get_attention_mask`) allows key s for query t iff s ≤ t and item_seq[s] ≠ 0, and is added
+// to the scaled scores as 0 (allowed) or −10000 (masked); hidden_act "gelu" is the exact erf GELU; `_init_weights`
+// draws every nn.Linear and nn.Embedding weight from N(0, initializer_range²), **overwriting the padding row 0** of
+// item_embedding, sets Linear biases to 0 and LayerNorm to γ = 1, β = 0. padding_idx = 0 still stops lookups from
+// writing a gradient into row 0; the tied output does update it. Defaults are RecBole's SASRec.yaml: n_layers 2,
+// n_heads 2, hidden_size 64, inner_size 256, hidden_dropout_prob 0.5, attn_dropout_prob 0.5, layer_norm_eps 1e-12,
 // initializer_range 0.02 (RecBole issue #1289: hidden_dropout_prob 0.2 does better on ML-1M).
 //
 // Objectives: RecBole's (one target per row) and, since the model is causal, the all-positions objective of the

@@ -61,7 +61,7 @@ final class SASRecLayer: ParameterContainer {
     [query.weight, key.weight, value.weight, dense.weight, feedForward.w1.weight, feedForward.w2.weight]
   }
 
-  /// x [B, T, d] → y [B, T, d]. Randomness is drawn in order: attention dropout, output dropout, feed-forward dropout.
+  /// x [B, T, d] → y [B, T, d]. Randomness is drawn in order: attention, output, then feed-forward dropout.
   func forward(_ x: Tensor, lengths: [Int32], training: Bool, rng: inout SeededRNG) -> (Tensor, SASRecLayerCache) {
     let (q, k, v) = (query.forward(x), key.forward(x), value.forward(x))
     let (context, attentionCache) = attention.forward(
