@@ -20,8 +20,25 @@ public struct FeedForwardCache {
 /// RecBLR's PFFN uses SiLU and the same probability at both dropout sites. RecBole SASRec's FeedForward uses GELU
 /// and has **no** inner dropout (`dense_1 → act → dense_2 → dropout → LayerNorm(· + input)`): pass
 /// `innerDropoutProbability: 0`. Parameters: "\(name).w_1.weight" [inner, size], ".w_1.bias", ".w_2.weight"
-/// [size, inner], ".w_2.bias", ".layer_norm.weight", ".layer_norm.bias" (the RecBLR golden names).
+/// [size, inner], ".w_2.bias", ".layer_norm.weight", ".layer_norm.bias" (the RecBLR golden names; `names: .recbole`
+/// gives RecBole's ".dense_1", ".dense_2", ".LayerNorm" instead).
 public final class FeedForward: ParameterContainer {
+  /// Names of the two projections and the norm inside the block.
+  public struct SublayerNames: Sendable {
+    public var first: String
+    public var second: String
+    public var norm: String
+    public init(first: String, second: String, norm: String) {
+      self.first = first
+      self.second = second
+      self.norm = norm
+    }
+    /// RecBLR's PFFN: w_1, w_2, layer_norm.
+    public static let recblr = SublayerNames(first: "w_1", second: "w_2", norm: "layer_norm")
+    /// RecBole's TransformerEncoder FeedForward: dense_1, dense_2, LayerNorm.
+    public static let recbole = SublayerNames(first: "dense_1", second: "dense_2", norm: "LayerNorm")
+  }
+
   public let w1: Linear
   public let w2: Linear
   public let layerNorm: LayerNorm
@@ -31,11 +48,12 @@ public final class FeedForward: ParameterContainer {
 
   public init(
     name: String, size: Int, innerSize: Int, activation: ActivationFunction,
-    innerDropoutProbability: Float, outputDropoutProbability: Float, eps: Float = 1e-12
+    innerDropoutProbability: Float, outputDropoutProbability: Float, eps: Float = 1e-12,
+    names: SublayerNames = .recblr
   ) {
-    w1 = Linear(name: "\(name).w_1", inputSize: size, outputSize: innerSize)
-    w2 = Linear(name: "\(name).w_2", inputSize: innerSize, outputSize: size)
-    layerNorm = LayerNorm(name: "\(name).layer_norm", size: size, eps: eps)
+    w1 = Linear(name: "\(name).\(names.first)", inputSize: size, outputSize: innerSize)
+    w2 = Linear(name: "\(name).\(names.second)", inputSize: innerSize, outputSize: size)
+    layerNorm = LayerNorm(name: "\(name).\(names.norm)", size: size, eps: eps)
     self.activation = Activation(activation)
     innerDropout = Dropout(probability: innerDropoutProbability)
     outputDropout = Dropout(probability: outputDropoutProbability)
