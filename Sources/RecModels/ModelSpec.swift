@@ -1,52 +1,113 @@
 import Foundation
 import TensorCore
 
-/// Which model, with its full configuration: what a checkpoint records and what `make` builds.
-public enum ModelSpec: Codable, Sendable, Equatable {
+/// A model's hyper-parameters: Codable (checkpoints record them), with named presets and a factory.
+public protocol ModelConfiguration: Codable, Sendable, Equatable {
+  static var modelName: String { get }
+  /// Dataset-specific hyper-parameters from the papers, by name.
+  static var presets: [String: Self] { get }
+  init()
+  var maxLength: Int { get }
+  func makeModel(itemCount: Int, seed: UInt64) -> any SequentialRecommender
+}
+
+extension RecBLRConfig: ModelConfiguration {
+  public static let modelName = "recblr"
+  public func makeModel(itemCount: Int, seed: UInt64) -> any SequentialRecommender {
+    RecBLR(config: self, itemCount: itemCount, seed: seed)
+  }
+}
+
+extension SASRecConfig: ModelConfiguration {
+  public static let modelName = "sasrec"
+  /// ML-1M uses dropout 0.2 (RecBole's 0.5 default is known to be poor there, RecBole #1289); Amazon keeps 0.5.
+  public static let presets: [String: SASRecConfig] = [
+    "ml-1m": .with {
+      $0.maxLength = 200; $0.hiddenDropoutProbability = 0.2; $0.attentionDropoutProbability = 0.2
+    },
+    "ml-1m-recbole": .with { $0.maxLength = 200 },
+    "beauty": .with { $0.maxLength = 50 },
+    "sports": .with { $0.maxLength = 50 },
+  ]
+  public func makeModel(itemCount: Int, seed: UInt64) -> any SequentialRecommender {
+    SASRec(config: self, itemCount: itemCount, seed: seed)
+  }
+}
+
+extension GRU4RecConfig: ModelConfiguration {
+  public static let modelName = "gru4rec"
+  public static let presets: [String: GRU4RecConfig] = [
+    "ml-1m": .with { $0.maxLength = 200 },
+    "beauty": .with { $0.maxLength = 50 },
+    "sports": .with { $0.maxLength = 50 },
+  ]
+  public func makeModel(itemCount: Int, seed: UInt64) -> any SequentialRecommender {
+    GRU4Rec(config: self, itemCount: itemCount, seed: seed)
+  }
+}
+
+extension ModelConfiguration {
+  static func with(_ edit: (inout Self) -> Void) -> Self {
+    var c = Self()
+    edit(&c)
+    return c
+  }
+}
+
+/// Which model, with its full configuration: what a checkpoint records (as `{"name": …, "config": {…}}`) and what
+/// `make` builds.
+public enum ModelSpec: Sendable, Equatable {
   case recblr(RecBLRConfig)
+  case sasrec(SASRecConfig)
+  case gru4rec(GRU4RecConfig)
 
-  public static let modelNames = ["recblr"]
+  static let configurationTypes: [any ModelConfiguration.Type] = [
+    RecBLRConfig.self, SASRecConfig.self, GRU4RecConfig.self,
+  ]
+  public static var modelNames: [String] { configurationTypes.map { $0.modelName } }
 
-  public var name: String {
+  public var configuration: any ModelConfiguration {
     switch self {
-    case .recblr: return "recblr"
+    case .recblr(let c): return c
+    case .sasrec(let c): return c
+    case .gru4rec(let c): return c
     }
   }
 
-  public var maxLength: Int {
-    switch self {
-    case .recblr(let c): return c.maxLength
+  init(_ configuration: any ModelConfiguration) {
+    switch configuration {
+    case let c as RecBLRConfig: self = .recblr(c)
+    case let c as SASRecConfig: self = .sasrec(c)
+    case let c as GRU4RecConfig: self = .gru4rec(c)
+    default: preconditionFailure("unregistered model configuration \(type(of: configuration))")
     }
   }
+
+  public var name: String { type(of: configuration).modelName }
+  public var maxLength: Int { configuration.maxLength }
 
   /// A freshly initialised model.
   public func make(itemCount: Int, seed: UInt64) -> any SequentialRecommender {
-    switch self {
-    case .recblr(let c): return RecBLR(config: c, itemCount: itemCount, seed: seed)
-    }
+    configuration.makeModel(itemCount: itemCount, seed: seed)
   }
 
-  /// Preset names of a model (dataset-specific hyper-parameters from the papers).
-  public static func presetNames(model: String) -> [String] {
-    switch model {
-    case "recblr": return RecBLRConfig.presets.keys.sorted()
-    default: return []
+  static func configurationType(named model: String) throws -> any ModelConfiguration.Type {
+    guard let t = configurationTypes.first(where: { $0.modelName == model }) else {
+      throw ModelSpecError.unknownModel(model, known: modelNames)
     }
+    return t
+  }
+
+  /// Preset names of a model.
+  public static func presetNames(model: String) -> [String] {
+    ((try? configurationType(named: model))?.presetNames) ?? []
   }
 
   /// The model's spec for a preset (nil = the model's defaults), then `overrides` applied as `key=value`
   /// assignments to the configuration's JSON fields (e.g. `dropout=0.3`, `maxLength=50`).
   public static func resolve(model: String, preset: String?, overrides: [String] = []) throws -> ModelSpec {
-    var spec: ModelSpec
-    switch model {
-    case "recblr":
-      guard let c = preset.map({ RecBLRConfig.presets[$0] }) ?? RecBLRConfig() else {
-        throw ModelSpecError.unknownPreset(model: model, preset: preset!, known: presetNames(model: model))
-      }
-      spec = .recblr(c)
-    default:
-      throw ModelSpecError.unknownModel(model, known: modelNames)
-    }
+    let t = try configurationType(named: model)
+    var spec = ModelSpec(try t.preset(preset))
     for assignment in overrides { spec = try spec.applying(assignment) }
     return spec
   }
@@ -58,10 +119,39 @@ public enum ModelSpec: Codable, Sendable, Equatable {
     }
     let key = String(assignment[..<eq])
     let value = String(assignment[assignment.index(after: eq)...])
-    switch self {
-    case .recblr(let c): return .recblr(try ConfigEditor.set(key, to: value, in: c, model: name))
-    }
+    return ModelSpec(try ConfigEditor.set(key, to: value, in: configuration, model: name))
   }
+}
+
+extension ModelConfiguration {
+  static var presetNames: [String] { presets.keys.sorted() }
+  static func preset(_ name: String?) throws -> Self {
+    guard let name else { return Self() }
+    guard let c = presets[name] else {
+      throw ModelSpecError.unknownPreset(model: modelName, preset: name, known: presetNames)
+    }
+    return c
+  }
+}
+
+extension ModelSpec: Codable {
+  enum CodingKeys: String, CodingKey { case name, config }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let t = try ModelSpec.configurationType(named: try c.decode(String.self, forKey: .name))
+    self.init(try t.decode(from: c.superDecoder(forKey: .config)))
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(name, forKey: .name)
+    try configuration.encode(to: c.superEncoder(forKey: .config))
+  }
+}
+
+extension ModelConfiguration {
+  static func decode(from decoder: Decoder) throws -> Self { try Self(from: decoder) }
 }
 
 public enum ModelSpecError: Error, CustomStringConvertible, Equatable {
@@ -87,7 +177,7 @@ public enum ModelSpecError: Error, CustomStringConvertible, Equatable {
 /// Edits one field of a Codable configuration through its JSON form, so every model gets `key=value` overrides
 /// without per-field code.
 enum ConfigEditor {
-  static func set<C: Codable>(_ key: String, to value: String, in config: C, model: String) throws -> C {
+  static func set<C: ModelConfiguration>(_ key: String, to value: String, in config: C, model: String) throws -> C {
     let data = try JSONEncoder().encode(config)
     guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return config }
     guard let current = object[key] else {

@@ -17,9 +17,10 @@ import Testing
       let scores = (0..<n).map { _ in Float(g.next() % 50) }
       let k = 1 + Int(g.next() % 20)
       let top = scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: n, k: k) }
-      let reference = (1..<n).map { (Int32($0), scores[$0]) }.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        .prefix(k)
-      #expect(top.map(\.item) == reference.map(\.0))
+      let candidates: [(item: Int32, score: Float)] = (1..<n).map { (Int32($0), scores[$0]) }
+      let sorted = candidates.sorted { a, b in a.score > b.score || (a.score == b.score && a.item < b.item) }
+      let reference: [Int32] = sorted.prefix(k).map { $0.item }
+      #expect(top.map { $0.item } == reference)
     }
   }
 }

@@ -32,11 +32,6 @@ public struct RecBLRConfig: Codable, Sendable, Equatable {
     },
   ]
 
-  static func with(_ edit: (inout RecBLRConfig) -> Void) -> RecBLRConfig {
-    var c = RecBLRConfig()
-    edit(&c)
-    return c
-  }
 }
 
 extension GatedRecurrentLayer.Padding: Codable {}
