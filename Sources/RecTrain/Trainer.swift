@@ -146,12 +146,17 @@ public final class Trainer {
     var lossSum = 0.0
     var batchIndex = 0
     for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
-      let batch = order[batchStart..<min(batchStart + config.batchSize, order.count)]
+      // Sorting a batch by history length before cutting micro-batches changes nothing in the summed gradient,
+      // but lets each micro-batch run only as many positions as its longest row.
+      let maxLength = model.maxLength
+      let batch = order[batchStart..<min(batchStart + config.batchSize, order.count)].sorted {
+        min(Int($0.position), maxLength) < min(Int($1.position), maxLength)
+      }
       model.zeroGrads()
       var batchLoss = 0.0
       let scale = 1 / Float(batch.count)
-      for microStart in stride(from: batch.startIndex, to: batch.endIndex, by: config.microBatchSize) {
-        let micro = batch[microStart..<min(microStart + config.microBatchSize, batch.endIndex)]
+      for microStart in stride(from: 0, to: batch.count, by: config.microBatchSize) {
+        let micro = batch[microStart..<min(microStart + config.microBatchSize, batch.count)]
         batchLoss += model.accumulateGradients(
           dataset.batch(micro, maxLength: model.maxLength), lossScale: scale, rng: &rng)
       }
@@ -187,6 +192,7 @@ public final class Trainer {
         targets += Int(windows[j].targetCount)
         j += 1
       }
+      windows[i..<j].sort { $0.length < $1.length }  // shorter micro-batches; the batch gradient is unchanged
       model.zeroGrads()
       let scale = 1 / Float(targets)
       var batchLoss = 0.0
