@@ -3,12 +3,16 @@ import NN
 import TensorCore
 import Testing
 
-/// Loads the official RecBLR golden weights (/work/shared/golden, README there) into `GatedRecurrentLayer`s.
+/// Loads the official RecBLR golden weights (../shared/golden beside the package, README there) into `GatedRecurrentLayer`s.
 /// The golden io holds only whole-layer outputs (after the residual LayerNorms and the FFN), so the check below
 /// wraps the layers in a plain Double transcription of the embedding LayerNorm, residuals and FFN (spec §1.2–1.3).
 enum RecBLRGolden {
-  static let weightsURL = URL(fileURLWithPath: "/work/shared/golden/recblr_seed7_weights.safetensors")
-  static let ioURL = URL(fileURLWithPath: "/work/shared/golden/recblr_seed7_io.safetensors")
+  static let weightsURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "shared/golden/recblr_seed7_weights.safetensors")
+  static let ioURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "shared/golden/recblr_seed7_io.safetensors")
   static var available: Bool {
     FileManager.default.fileExists(atPath: weightsURL.path) && FileManager.default.fileExists(atPath: ioURL.path)
   }

@@ -153,8 +153,12 @@ import Testing
     #expect(throws: SafeTensorsError.self) { try SafeTensorsWriter.write(tensors: [], to: missingDirectory) }
   }
 
-  static let goldenWeights = URL(fileURLWithPath: "/work/shared/golden/recblr_seed7_weights.safetensors")
-  static let goldenIO = URL(fileURLWithPath: "/work/shared/golden/recblr_seed7_io.safetensors")
+  static let goldenWeights = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "shared/golden/recblr_seed7_weights.safetensors")
+  static let goldenIO = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "shared/golden/recblr_seed7_io.safetensors")
 
   @Test(.enabled(if: FileManager.default.fileExists(atPath: goldenWeights.path)))
   func readsTheRecBLRGoldenFiles() throws {
