@@ -7,5 +7,11 @@ scripts/setup.sh
 scripts/fetch-data.sh ml-100k
 source scripts/swiftflags.sh
 echo "== building seqrec (release)" >&2
-swift build -c release "${SEQREC_SWIFTFLAGS[@]}" --product seqrec 2>&1 | grep -E "error|warning: unre|Compiling seqrec|Build" >&2 || true
+log="$(mktemp)"
+if ! swift build -c release "${SEQREC_SWIFTFLAGS[@]}" --product seqrec >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "demo: the build failed (log above)" >&2
+  exit 1
+fi
+rm -f "$log"
 exec "$(swift build -c release "${SEQREC_SWIFTFLAGS[@]}" --show-bin-path)/seqrec" demo "$@"
