@@ -1,0 +1,63 @@
+import Foundation
+import Prometheus
+
+/// The server's Prometheus metrics (text format at GET /metrics). One registry per server, so tests can run
+/// several servers in one process without a global metrics bootstrap.
+public final class ServerMetrics: Sendable {
+  public let registry = PrometheusCollectorRegistry()
+  let eventsApplied: Counter
+  let eventsDuplicate: Counter
+  let transactionEvents: ValueHistogram
+  let transactionDuration: DurationHistogram
+  let stateRebuilds: Counter
+
+  static let latencyBuckets: [Duration] = [
+    .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+    .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100),
+    .milliseconds(250), .seconds(1),
+  ]
+
+  public init() {
+    eventsApplied = registry.makeCounter(
+      descriptor: Self.name("events_applied", "total", "Events appended to the log and applied to a user state."))
+    eventsDuplicate = registry.makeCounter(
+      descriptor: Self.name(
+        "events_duplicate", "total", "Events whose event_id was already logged (acknowledged, not applied again)."))
+    transactionEvents = registry.makeValueHistogram(
+      descriptor: Self.name("commit_batch", "events", "Events per group-commit transaction."),
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096])
+    transactionDuration = registry.makeDurationHistogram(
+      descriptor: Self.name("commit_duration", "seconds", "Time of one group-commit transaction, fsync included."),
+      buckets: Self.latencyBuckets)
+    stateRebuilds = registry.makeCounter(
+      descriptor: Self.name(
+        "state_rebuilds", "total", "User states rebuilt from the event log (missing, or computed by another model)."))
+  }
+
+  static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(namespace: "seqrec", metricName: metric, unitName: unit, helpText: help)
+  }
+
+  /// Counts one HTTP request and records its latency, by route template (not raw path: bounded label values).
+  func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+    registry.makeCounter(
+      descriptor: Self.name("http_requests", "total", "HTTP requests by route, method and status."),
+      labels: [("route", route), ("method", method), ("status", String(status))]
+    ).increment()
+    registry.makeDurationHistogram(
+      descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route."),
+      labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets
+    ).record(duration)
+  }
+
+  /// Counts one recommendation list by where it came from (model or most-popular fallback).
+  func recordRecommendation(source: String) {
+    registry.makeCounter(
+      descriptor: Self.name("recommendations", "total", "Recommendation lists served, by source."),
+      labels: [("source", source)]
+    ).increment()
+  }
+
+  /// The Prometheus text exposition of every metric.
+  public func text() -> String { registry.emitToString() }
+}
