@@ -14,7 +14,6 @@ struct Seqrec: AsyncParsableCommand {
   /// Like ArgumentParser's default, except that a usage error is one line (`error: …; see 'seqrec … --help'`)
   /// instead of the error followed by the whole usage text.
   static func main() async {
-    setvbuf(stdout, nil, _IOLBF, 0)  // results interleave correctly with progress lines on stderr
     let arguments = Array(CommandLine.arguments.dropFirst())
     do {
       var command = try parseAsRoot(arguments)
