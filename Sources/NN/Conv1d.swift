@@ -45,7 +45,8 @@ public final class Conv1d: ParameterContainer {
   public init(name: String, inputSize: Int, outputSize: Int, kernelSize: Int, padding: Padding) {
     precondition(inputSize > 0 && outputSize > 0 && kernelSize > 0, "Conv1d \(name): sizes must be positive")
     precondition(
-      padding == .causal || kernelSize % 2 == 1, "Conv1d \(name): a centred kernel needs an odd size, not \(kernelSize)")
+      padding == .causal || kernelSize % 2 == 1, "Conv1d \(name): a centred kernel needs an odd size, not \(kernelSize)"
+    )
     self.name = name
     self.inputSize = inputSize
     self.outputSize = outputSize
@@ -104,7 +105,8 @@ public final class Conv1d: ParameterContainer {
     // Sequence b starts at padded row offsets[b] + left + b·gap.
     for b in 0..<segments.count {
       let r = segments.range(b)
-      (padded.ptr + (r.lowerBound + left + b * gap) * inp).update(from: x.ptr + r.lowerBound * inp, count: r.count * inp)
+      (padded.ptr + (r.lowerBound + left + b * gap) * inp).update(
+        from: x.ptr + r.lowerBound * inp, count: r.count * inp)
     }
     let taps = tapMajorWeights()
     // Output row j of `full` belongs to padded row left + j: y = b + Σ_k padded[j + k] · W_kᵀ.
@@ -157,7 +159,8 @@ public final class Conv1d: ParameterContainer {
     accumulateTapGradients(tapGrads)
     for b in 0..<segments.count {
       let r = segments.range(b)
-      (dx.ptr + r.lowerBound * inp).update(from: dpadded.ptr + (r.lowerBound + left + b * gap) * inp, count: r.count * inp)
+      (dx.ptr + r.lowerBound * inp).update(
+        from: dpadded.ptr + (r.lowerBound + left + b * gap) * inp, count: r.count * inp)
     }
     return dx
   }
@@ -169,7 +172,8 @@ public final class Conv1d: ParameterContainer {
   /// sequence are needed, and by streaming steps.
   public func forwardWindows(_ windows: Tensor) -> (Tensor, Conv1dWindowCache) {
     let (k, inp, out) = (kernelSize, inputSize, outputSize)
-    precondition(windows.count % (k * inp) == 0, "Conv1d \(name): windows \(windows.shape) are not [rows, \(k), \(inp)]")
+    precondition(
+      windows.count % (k * inp) == 0, "Conv1d \(name): windows \(windows.shape) are not [rows, \(k), \(inp)]")
     let rows = windows.count / (k * inp)
     let taps = tapMajorWeights()
     let y = Tensor(zeros: [rows, out])

@@ -40,7 +40,9 @@ public final class ELULinearAttention {
   public var scale: Float { 1 / Float(headSize).squareRoot() }
 
   public init(headCount: Int, dimension: Int) {
-    precondition(headCount > 0 && dimension > 0 && dimension % headCount == 0, "attention: \(dimension) features do not split into \(headCount) heads")
+    precondition(
+      headCount > 0 && dimension > 0 && dimension % headCount == 0,
+      "attention: \(dimension) features do not split into \(headCount) heads")
     self.headCount = headCount
     self.headSize = dimension / headCount
   }
@@ -64,7 +66,9 @@ public final class ELULinearAttention {
     switch context {
     case .global(_, _, let keyWeights):
       if let keyWeights {
-        precondition(keyWeights.count == keySegments.totalLength, "attention: \(keyWeights.count) weights for \(keySegments.totalLength) keys")
+        precondition(
+          keyWeights.count == keySegments.totalLength,
+          "attention: \(keyWeights.count) weights for \(keySegments.totalLength) keys")
       }
       states = Tensor(zeros: [keySegments.count, heads, size, size])
       let (sp, qp, kp, vp, op) = (states.ptr, qHat.ptr, kHat.ptr, v.ptr, out.ptr)
@@ -104,7 +108,8 @@ public final class ELULinearAttention {
   /// dOut [queryRows, d] → (dq, dk, dv), new tensors shaped like q, k, v.
   public func backward(_ dOut: Tensor, _ cache: ELULinearAttentionCache) -> (Tensor, Tensor, Tensor) {
     let d = dimension
-    precondition(dOut.count == cache.queries.count, "attention backward: dOut \(dOut.shape) for q \(cache.queries.shape)")
+    precondition(
+      dOut.count == cache.queries.count, "attention backward: dOut \(dOut.shape) for q \(cache.queries.shape)")
     let dq = Tensor(zeros: cache.queries.shape)
     let dk = Tensor(zeros: cache.keys.shape)
     let dv = Tensor(zeros: cache.values.shape)

@@ -67,7 +67,9 @@ import Testing
   @Test func causalContextMatchesNaiveReference() {
     let attention = ELULinearAttention(headCount: Self.heads, dimension: Self.d)
     let segments = SequenceSegments(lengths: [4, 1, 3])
-    let (q, k, v) = (randomTensor([8, Self.d], seed: 4), randomTensor([8, Self.d], seed: 5), randomTensor([8, Self.d], seed: 6))
+    let (q, k, v) = (
+      randomTensor([8, Self.d], seed: 4), randomTensor([8, Self.d], seed: 5), randomTensor([8, Self.d], seed: 6)
+    )
     let (o, _) = attention.forward(queries: q, keys: k, values: v, context: .causal(segments))
     let owner = [0, 0, 0, 0, 1, 2, 2, 2]
     let reference = Self.naive(
@@ -103,7 +105,9 @@ import Testing
 
   @Test func streamingStepsEqualTheCausalForward() {
     let attention = ELULinearAttention(headCount: Self.heads, dimension: Self.d)
-    let (q, k, v) = (randomTensor([5, Self.d], seed: 10), randomTensor([5, Self.d], seed: 11), randomTensor([5, Self.d], seed: 12))
+    let (q, k, v) = (
+      randomTensor([5, Self.d], seed: 10), randomTensor([5, Self.d], seed: 11), randomTensor([5, Self.d], seed: 12)
+    )
     let (o, _) = attention.forward(queries: q, keys: k, values: v, context: .causal(.uniform(count: 1, length: 5)))
     var state = [Float](repeating: 0, count: Self.d * Self.d / Self.heads)
     for t in 0..<5 {

@@ -9,7 +9,9 @@ import Testing
   @Test func aTokenGetsTheSameMaskWhereverItIs() {
     let dropout = PositionalDropout(probability: 0.4, site: 3)
     let x = Tensor(shape: [3, 16], repeating: 1)
-    let tokens = [TokenPosition(row: 0, position: 5), TokenPosition(row: 2, position: 1), TokenPosition(row: 1, position: 5)]
+    let tokens = [
+      TokenPosition(row: 0, position: 5), TokenPosition(row: 2, position: 1), TokenPosition(row: 1, position: 5),
+    ]
     let (y, _) = dropout.forward(x, at: tokens, seed: 42, training: true)
     let (reordered, _) = dropout.forward(x.rows(0..<2), at: [tokens[1], tokens[0]], seed: 42, training: true)
     #expect(Array(y.array[16..<32]) == Array(reordered.array[0..<16]))

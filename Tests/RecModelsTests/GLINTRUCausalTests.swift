@@ -19,7 +19,8 @@ import Testing
   }
 
   @Test func laterItemsDoNotChangeEarlierOutputs() {
-    let model = GLINTRUCausal(config: Self.tinyConfig(dropout: false, hiddenSize: 8, maxLength: 8), itemCount: 20, seed: 2)
+    let model = GLINTRUCausal(
+      config: Self.tinyConfig(dropout: false, hiddenSize: 8, maxLength: 8), itemCount: 20, seed: 2)
     let items: [Int32] = [3, 1, 4, 1, 5, 9, 2, 6]
     let base = model.outputsAtAllPositions(items: items, steps: 8).array
     for position in 1..<8 {
@@ -32,7 +33,8 @@ import Testing
   }
 
   @Test func streamingEqualsTheParallelForwardAtEveryPosition() {
-    let model = GLINTRUCausal(config: Self.tinyConfig(dropout: true, hiddenSize: 8, maxLength: 20), itemCount: 30, seed: 3)
+    let model = GLINTRUCausal(
+      config: Self.tinyConfig(dropout: true, hiddenSize: 8, maxLength: 20), itemCount: 30, seed: 3)
     var rng = SeededRNG(seed: 4)
     for _ in 0..<4 {
       let sequence = (0..<(1 + rng.int(below: 20))).map { _ in Int32(1 + rng.int(below: 29)) }
@@ -87,7 +89,8 @@ import Testing
     var prefixLoss = 0.0
     for t in 1..<6 {
       let b = SequenceDataset.batch(histories: [Array(sequence.prefix(t))], maxLength: 6)
-      let withTarget = SequenceBatch(maxLength: 6, items: b.items, lengths: b.lengths, targets: [sequence[t]], users: [0])
+      let withTarget = SequenceBatch(
+        maxLength: 6, items: b.items, lengths: b.lengths, targets: [sequence[t]], users: [0])
       prefixLoss += model.accumulateGradients(withTarget, lossScale: 0, rng: &rng)
     }
     #expect(abs(windowLoss - prefixLoss) <= 1e-5 * abs(prefixLoss))

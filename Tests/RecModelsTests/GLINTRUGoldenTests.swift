@@ -60,7 +60,8 @@ enum GLINTRUGoldenFiles {
     var rng = SeededRNG(seed: 0)
     let lossSum = f.model.accumulateGradients(f.batch, lossScale: 1 / 5, rng: &rng)
     let expectedLoss = try f.io.tensor(named: "loss")[0]
-    #expect(abs(Float(lossSum) / 5 - expectedLoss) <= 1e-4 * abs(expectedLoss), "loss \(lossSum / 5) vs \(expectedLoss)")
+    #expect(
+      abs(Float(lossSum) / 5 - expectedLoss) <= 1e-4 * abs(expectedLoss), "loss \(lossSum / 5) vs \(expectedLoss)")
     for p in f.model.parameters {
       RecBLRGoldenTests.expectClose(p.grad, try f.io.tensor(named: "grad.\(p.name)"), relative: 1e-3, "grad.\(p.name)")
     }

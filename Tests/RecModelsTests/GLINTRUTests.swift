@@ -88,9 +88,13 @@ func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
   /// ELU of a query or key with a small norm is strongly curved, and h = 1e-2 is not local there (probed: the
   /// difference quotients converge to the analytic values as h shrinks). The loss is summed in Double, so fp32
   /// rounding of the ~10-unit loss costs ~5e-4 in a quotient, inside the absolute tolerance.
-  @Test(arguments: [false, true])
-  func objectiveGradientsMatchFiniteDifferences(dropout: Bool) {
-    let model = GLINTRU(config: Self.tinyConfig(dropout: dropout, hiddenSize: 8), itemCount: 12, seed: 7)
+  @Test(
+    arguments: [(false, .perToken), (true, .perToken), (true, .sharedPerRow)]
+      as [(Bool, GLINTRUConfig.PaddingKeyDropout)])
+  func objectiveGradientsMatchFiniteDifferences(dropout: Bool, paddingKeys: GLINTRUConfig.PaddingKeyDropout) {
+    var config = Self.tinyConfig(dropout: dropout, hiddenSize: 8)
+    config.paddingKeyDropout = paddingKeys
+    let model = GLINTRU(config: config, itemCount: 12, seed: 7)
     let batch = SequenceBatch(
       maxLength: 6, items: [1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 3, 9, 2, 0, 0, 0, 8, 1, 4, 2, 6, 0],
       lengths: [6, 1, 3, 5], targets: [8, 3, 11, 5], users: [0, 1, 2, 3])
@@ -109,6 +113,23 @@ func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
     #expect(tableReport.maxAbsGradient > 0)
   }
 
+  /// The shared-mask approximation changes training outputs only for rows with padding keys (T_b < L), never eval.
+  @Test func sharedPaddingKeyMasksOnlyChangeTrainingRowsWithPaddingKeys() {
+    var config = Self.tinyConfig(dropout: true, hiddenSize: 8, maxLength: 9)
+    let exact = GLINTRU(config: config, itemCount: 20, seed: 12)
+    config.paddingKeyDropout = .sharedPerRow
+    let shared = GLINTRU(config: config, itemCount: 20, seed: 12)
+    let batch = Self.mixedBatch(itemCount: 20, seed: 13)  // lengths 9, 8, 7, 3, 1, 0: T_b = 9, 9, 9, 5, 3, 3
+    #expect(shared.sequenceOutput(batch).array == exact.sequenceOutput(batch).array)
+    let (a, _) = exact.encode(batch, training: true, seed: 14)
+    let (b, _) = shared.encode(batch, training: true, seed: 14)
+    for row in 0..<6 {
+      let range = (row * 8)..<((row + 1) * 8)
+      let differs = maxRelativeDifference(Array(a.array[range]), Array(b.array[range])) > 1e-5
+      #expect(differs == (row >= 3), "row \(row)")
+    }
+  }
+
   /// Spec §7 item 5: with items 0…n−1 fixed, an item in place of the padding at n or n + 1 (through the centred
   /// convolutions and the GRU) or anywhere later (through the attention keys) changes the output at n − 1.
   @Test func theOutputAtTheLastItemDependsOnLaterPositions() {
@@ -120,7 +141,9 @@ func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
     }
     let padded = prefix + [Int32](repeating: 0, count: l - n)
     let base = output(padded)
-    #expect(maxRelativeDifference(base, model.sequenceOutput(SequenceDataset.batch(histories: [prefix], maxLength: l)).array) < 1e-5)
+    #expect(
+      maxRelativeDifference(base, model.sequenceOutput(SequenceDataset.batch(histories: [prefix], maxLength: l)).array)
+        < 1e-5)
     for position in n..<l {
       var changed = padded
       changed[position] = 7
@@ -160,7 +183,8 @@ func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
 
   @Test func presetsFollowTheOfficialConfigs() {
     let presets = GLINTRUConfig.presets
-    #expect(Set(presets.keys) == ["code", "ml-1m", "beauty", "video-games", "ml-1m-d64", "beauty-d64", "video-games-d64"])
+    #expect(
+      Set(presets.keys) == ["code", "ml-1m", "beauty", "video-games", "ml-1m-d64", "beauty-d64", "video-games-d64"])
     for (name, c) in presets {
       #expect(c.problems.isEmpty, "\(name)")
       #expect(c.hiddenSize == (name.hasSuffix("-d64") ? 64 : 128) && c.headSize == 16, "\(name)")

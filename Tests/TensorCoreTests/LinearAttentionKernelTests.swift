@@ -24,7 +24,8 @@ import Testing
     var y = [Float](repeating: 0, count: x.count)
     var inverse = [Float](repeating: 0, count: rows * Self.heads)
     var dx = [Float](repeating: 0, count: x.count)
-    LinearAttentionKernels.normalizedELUForward(&y, invNorm: &inverse, x, rows: rows, heads: Self.heads, headSize: Self.size)
+    LinearAttentionKernels.normalizedELUForward(
+      &y, invNorm: &inverse, x, rows: rows, heads: Self.heads, headSize: Self.size)
     LinearAttentionKernels.normalizedELUBackward(
       &dx, dy: dy, x: x, y: y, invNorm: inverse, rows: rows, heads: Self.heads, headSize: Self.size)
     var refY: [Double] = []
@@ -62,9 +63,14 @@ import Testing
     var state = [Float](repeating: 0, count: Self.heads * Self.size * Self.size)
     var out = [Float](repeating: 0, count: q.count)
     var dState = [Float](repeating: 0, count: state.count)
-    var (dq, dk, dv) = ([Float](repeating: 0, count: q.count), [Float](repeating: 0, count: k.count), [Float](repeating: 0, count: v.count))
-    LinearAttentionKernels.accumulateState(&state, keys: k, values: v, weights: w, count: keys, heads: Self.heads, headSize: Self.size)
-    LinearAttentionKernels.readout(&out, queries: q, state: state, count: queries, heads: Self.heads, headSize: Self.size, scale: scale)
+    var (dq, dk, dv) = (
+      [Float](repeating: 0, count: q.count), [Float](repeating: 0, count: k.count),
+      [Float](repeating: 0, count: v.count)
+    )
+    LinearAttentionKernels.accumulateState(
+      &state, keys: k, values: v, weights: w, count: keys, heads: Self.heads, headSize: Self.size)
+    LinearAttentionKernels.readout(
+      &out, queries: q, state: state, count: queries, heads: Self.heads, headSize: Self.size, scale: scale)
     LinearAttentionKernels.readoutBackward(
       dQueries: &dq, dState: &dState, dOut: dOut, queries: q, state: state, count: queries, heads: Self.heads,
       headSize: Self.size, scale: scale)
@@ -111,7 +117,10 @@ import Testing
     LinearAttentionKernels.causalForward(
       &out, queries: q, keys: k, values: v, state: &state, count: steps, heads: Self.heads, headSize: Self.size,
       scale: scale)
-    var (dq, dk, dv) = ([Float](repeating: 0, count: q.count), [Float](repeating: 0, count: q.count), [Float](repeating: 0, count: q.count))
+    var (dq, dk, dv) = (
+      [Float](repeating: 0, count: q.count), [Float](repeating: 0, count: q.count),
+      [Float](repeating: 0, count: q.count)
+    )
     var workspace = [Float](repeating: 7, count: 2 * stateSize)  // garbage: the kernel must clear it
     workspace.withUnsafeMutableBufferPointer { w in
       LinearAttentionKernels.causalBackward(

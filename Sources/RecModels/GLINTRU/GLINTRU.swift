@@ -13,9 +13,10 @@ import TensorCore
 ///
 /// Each row is computed with the exact shortcut of spec §1.11 (`GLINTRULayout`): the convolution/GRU branch runs on
 /// the min(n + 2r, L) positions the output at n − 1 depends on, the padding positions enter only as attention keys
-/// (in eval mode as one key of weight L − n'), and the rest runs on one position per row. Dropout masks are drawn
+/// (in eval mode as one key of weight L − T_b), and the rest runs on one position per row. Dropout masks are drawn
 /// per token (`PositionalDropout`), so the shortcut gives exactly what the full L-position computation
-/// (`outputsAtAllPositions`) gives with the same seed, in training as in eval.
+/// (`outputsAtAllPositions`) gives with the same seed, in training as in eval (unless `config.paddingKeyDropout`
+/// is `.sharedPerRow`, a cheaper approximation in training).
 public final class GLINTRU: SequentialRecommender {
   public let name = "glintru"
   public let config: GLINTRUConfig
@@ -90,10 +91,11 @@ public final class GLINTRU: SequentialRecommender {
 
   /// Keys of row b: its T_b branch rows (weight 1), then its L − T_b padding tokens. With embedding dropout active
   /// each padding token has its own mask, so each is a key; otherwise they are all E₀ and one key of weight L − T_b
-  /// stands for them. Padding keys get no gradient into the table (E₀ is the padding row).
+  /// stands for them (also in training with `.sharedPerRow`, then with the mask of token T_b). Padding keys get no
+  /// gradient into the table (E₀ is the padding row).
   func keyInput(_ x: Tensor, layout: GLINTRULayout, training: Bool, seed: UInt64) -> KeyInput {
     let d = config.hiddenSize
-    let perToken = network.embeddingDropout.isActive(training: training)
+    let perToken = network.embeddingDropout.isActive(training: training) && config.paddingKeyDropout == .perToken
     var paddingTokens: [TokenPosition] = []
     var keyLengths: [Int] = []
     var weights: [Float] = []

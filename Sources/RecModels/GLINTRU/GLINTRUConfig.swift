@@ -23,6 +23,19 @@ public struct GLINTRUConfig: Codable, Sendable, Equatable {
   /// After the gated MLP (`dropdense`), before its residual.
   public var outputDropout: Float = 0.3
   public var layerNormEps: Float = 1e-12
+  /// How, in training, the padding tokens that only the attention keys see get their embedding-dropout masks.
+  public var paddingKeyDropout: PaddingKeyDropout = .perToken
+
+  /// The padding tokens of a row beyond the positions its last output needs from the convolution/GRU branch
+  /// (spec §1.11) enter only the attention state, as L − T_b keys.
+  public enum PaddingKeyDropout: String, Codable, Sendable, CaseIterable {
+    /// Exact (the official computation): each padding token has its own mask, so each is a key of its own; costs
+    /// two projections per padding token, which dominates training on short-history data.
+    case perToken
+    /// Approximation: the row's padding tokens share one mask, so one key of weight L − T_b stands for them (the
+    /// eval-mode form). Same expectation per token, correlated across the row's padding.
+    case sharedPerRow
+  }
 
   public init() {}
 

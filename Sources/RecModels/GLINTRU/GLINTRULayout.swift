@@ -67,7 +67,9 @@ struct GLINTRULayout {
       }
     }
     (branchIds, branchTokens, self.lastRows, self.lastTokens) = (ids, tokens, lastRows, lastTokens)
-    (self.windowBranchRows, self.windowPackedRows, self.windowTokens) = (windowBranchRows, windowPackedRows, windowTokens)
+    (self.windowBranchRows, self.windowPackedRows, self.windowTokens) = (
+      windowBranchRows, windowPackedRows, windowTokens
+    )
   }
 }
 

@@ -99,7 +99,9 @@ public final class GLINTRUNetwork: ParameterContainer {
     let (dx, dY, dA) = output.backward(dR, cache.output)
     let dFromRecurrent = recurrent.backward(dY, cache.recurrent)
     let (dFromQueries, dFromKeys) = attention.backward(dA, cache.attention)
-    for d in [dFromRecurrent, dFromQueries, dFromKeys] { ElementwiseKernels.add(dx.ptr, dx.ptr, d.ptr, count: dx.count) }
+    for d in [dFromRecurrent, dFromQueries, dFromKeys] {
+      ElementwiseKernels.add(dx.ptr, dx.ptr, d.ptr, count: dx.count)
+    }
     itemEmbedding.backward(embeddingDropout.backward(dx, cache.embeddingDropout), ids: cache.ids)
   }
 

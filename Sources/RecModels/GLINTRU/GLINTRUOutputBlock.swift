@@ -53,7 +53,9 @@ public final class GLINTRUOutputBlock: ParameterContainer {
   }
 
   /// x (embeddings), y (GRU expert), a (attention expert), all [rows, d] at `tokens` → R [rows, d].
-  func forward(x: Tensor, recurrent y: Tensor, attention a: Tensor, tokens: [TokenPosition], seed: UInt64, training: Bool)
+  func forward(
+    x: Tensor, recurrent y: Tensor, attention a: Tensor, tokens: [TokenPosition], seed: UInt64, training: Bool
+  )
     -> (Tensor, Cache)
   {
     let (m, mixingCache) = mixing.forward([y, a])

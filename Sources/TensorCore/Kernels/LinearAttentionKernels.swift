@@ -4,7 +4,8 @@ import RealModule
 ///
 /// Rows are tokens of `heads · headSize` features; head h owns columns h·headSize ..< (h+1)·headSize. A state is
 /// `heads` row-major headSize × headSize matrices S_h[a, c] (a: key feature, c: value feature). Outputs come first,
-/// then inputs, then sizes; backward kernels that take a `dState` accumulate into it.
+/// then inputs, then sizes; backward kernels that take a `dState` accumulate into it. Dot products over a head use
+/// `Relaxed` sums (reassociated, so they vectorise); transcendental functions are never relaxed.
 public enum LinearAttentionKernels {
   // MARK: Normalised ELU: y = ELU(x) / ‖ELU(x)‖₂ per (row, head)
 
@@ -23,7 +24,7 @@ public enum LinearAttentionKernels {
           for a in 0..<headSize {
             let e = xi[a] > 0 ? xi[a] : Float.expMinusOne(xi[a])
             yi[a] = e
-            squares += e * e
+            squares = Relaxed.multiplyAdd(e, e, squares)
           }
           let inverse: Float = squares > 0 ? 1 / squares.squareRoot() : 0
           invNorm[r * heads + h] = inverse
@@ -46,7 +47,7 @@ public enum LinearAttentionKernels {
           let o = r * width + h * headSize
           let inverse = invNorm[r * heads + h]
           var projection: Float = 0
-          for a in 0..<headSize { projection += y[o + a] * dy[o + a] }
+          for a in 0..<headSize { projection = Relaxed.multiplyAdd(y[o + a], dy[o + a], projection) }
           for a in 0..<headSize {
             let de = inverse * (dy[o + a] - y[o + a] * projection)
             dx[o + a] = x[o + a] > 0 ? de : de * Float.exp(x[o + a])
@@ -95,7 +96,7 @@ public enum LinearAttentionKernels {
           var dk: Float = 0
           let ka = w * keys[o + a]
           for c in 0..<headSize {
-            dk += row[c] * values[o + c]
+            dk = Relaxed.multiplyAdd(row[c], values[o + c], dk)
             dValues[o + c] += ka * row[c]
           }
           dKeys[o + a] = w * dk
@@ -138,7 +139,7 @@ public enum LinearAttentionKernels {
           let qa = scale * queries[o + a]
           var dq: Float = 0
           for c in 0..<headSize {
-            dq += sa[c] * dOut[o + c]
+            dq = Relaxed.multiplyAdd(sa[c], dOut[o + c], dq)
             dsa[c] += qa * dOut[o + c]
           }
           dQueries[o + a] = scale * dq
