@@ -29,6 +29,15 @@ public final class Embedding: ParameterContainer {
     self.weight = Parameter(name: "\(name).weight", shape: [embeddingCount, dimension])
   }
 
+  /// A data-parallel replica: the table shared with `other`, a private gradient.
+  public init(replicaOf other: Embedding) {
+    name = other.name
+    embeddingCount = other.embeddingCount
+    dimension = other.dimension
+    paddingIndex = other.paddingIndex
+    weight = Parameter(sharing: other.weight)
+  }
+
   public var parameters: [Parameter] { [weight] }
 
   // MARK: Lookup

@@ -75,6 +75,23 @@ public final class GatedRecurrentLayer: ParameterContainer {
     outputWeight = Parameter(name: "\(name).output.weight", shape: [d, h])
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients and activation buffers.
+  public init(replicaOf other: GatedRecurrentLayer) {
+    modelDim = other.modelDim
+    stateDim = other.stateDim
+    kernelSize = other.kernelSize
+    maxLength = other.maxLength
+    paddingSteps = other.paddingSteps
+    padding = other.padding
+    inputWeight = Parameter(sharing: other.inputWeight)
+    convWeight = Parameter(sharing: other.convWeight)
+    convBias = Parameter(sharing: other.convBias)
+    gateWeight = Parameter(sharing: other.gateWeight)
+    gateBias = Parameter(sharing: other.gateBias)
+    lambda = Parameter(sharing: other.lambda)
+    outputWeight = Parameter(sharing: other.outputWeight)
+  }
+
   /// P = 2^⌈log₂ L⌉ − L (0 when L is a power of two).
   public static func paddingSteps(maxLength: Int) -> Int {
     var p = 1

@@ -31,6 +31,15 @@ public final class LayerNorm: ParameterContainer {
     weight.value.fill(1)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: LayerNorm) {
+    name = other.name
+    size = other.size
+    eps = other.eps
+    weight = Parameter(sharing: other.weight)
+    bias = Parameter(sharing: other.bias)
+  }
+
   public var parameters: [Parameter] { [weight, bias] }
 
   /// x [..., size] → y [..., size].

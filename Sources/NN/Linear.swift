@@ -21,6 +21,15 @@ public final class Linear: ParameterContainer {
     self.bias = bias ? Parameter(name: "\(name).bias", shape: [outputSize]) : nil
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: Linear) {
+    name = other.name
+    inputSize = other.inputSize
+    outputSize = other.outputSize
+    weight = Parameter(sharing: other.weight)
+    bias = other.bias.map(Parameter.init(sharing:))
+  }
+
   public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
   /// x [..., in] → y [..., out].

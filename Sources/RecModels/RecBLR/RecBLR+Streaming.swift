@@ -4,7 +4,7 @@ import TensorCore
 /// Recurrent (streaming) inference, spec §1.9: a user's state is, per layer, the last K−1 projected main-branch
 /// vectors and h; one new item updates it in O(1) (independent of the history length) and gives the same
 /// representation the parallel forward computes at that position.
-extension RecBLR {
+extension RecBLR: StreamingRecommender {
   public struct StreamingState: Codable, Sendable, Equatable {
     public var layers: [GatedRecurrentLayer.State]
     /// The representation after the last item (zeros before the first).
