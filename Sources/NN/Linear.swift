@@ -35,7 +35,7 @@ public final class Linear: ParameterContainer {
   /// x [..., in] → y [..., out].
   public func forward(_ x: Tensor) -> Tensor {
     let rows = checkedRows(x)
-    let y = Tensor(zeros: Array(x.shape.dropLast()) + [outputSize])
+    let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outputSize])
     if let bias {
       ElementwiseKernels.broadcastRow(y.ptr, bias.value.ptr, rows: rows, cols: outputSize)
     }
@@ -60,7 +60,7 @@ public final class Linear: ParameterContainer {
       ReductionKernels.accumulateColumnSums(bias.grad.ptr, dy.ptr, rows: rows, cols: outputSize)
     }
     // dx (rows×in) = dy (rows×out) · W (out×in)
-    let dx = Tensor(zeros: x.shape)
+    let dx = Tensor(uninitialized: x.shape)
     BLAS.gemm(
       transA: false, transB: false, m: rows, n: inputSize, k: outputSize,
       a: dy.ptr, lda: outputSize, b: weight.value.ptr, ldb: inputSize,

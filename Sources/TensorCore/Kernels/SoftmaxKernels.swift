@@ -83,9 +83,12 @@ public enum SoftmaxKernels {
       return .infinity
     }
     let targetScore = x[target]
+    // Work in place on `gradient` (a copy of x unless it is x): one pointer read and written, so the loop vectorises
+    // (with two pointers that may alias, the vectoriser's overlap check sends the in-place call to scalar code).
+    if UnsafePointer(gradient) != x { gradient.update(from: x, count: count) }
     var sum: Float = 0
     for c in 0..<count {
-      let shifted = x[c] - m
+      let shifted = gradient[c] - m
       let exp = FastMath.exp(shifted)
       let e = shifted < -87 ? 0 : exp
       gradient[c] = e
