@@ -89,10 +89,10 @@ public enum Benchmark {
       config.evalBatchSize = options.evalBatchSize
       let trainer = try Trainer(model: model, dataset: dataset, split: split, config: config)
       trainer.showProgress = false
-      trainer.dataParallel = options.dataParallel
+      trainer.dataParallelWorkers = options.dataParallel ? Parallel.appThreads : 1
       log("training \(objective.rawValue): warm-up step")
       _ = try trainer.trainBatches(epoch: 0, batchLimit: 1)
-      workers = trainer.dataParallelWorkers
+      workers = trainer.activeWorkers
       let limit = options.batches.map { objective == .prefix ? min($0, options.prefixBatches) : $0 }
       log("training \(objective.rawValue): \(limit.map { "\($0) steps" } ?? "one epoch")")
       let cpuStart = Machine.processCPUSeconds

@@ -59,10 +59,10 @@ public final class Trainer {
   public var onEpoch: ((EpochRecord) throws -> Void)?
   /// Shows a progress bar per epoch.
   public var showProgress = true
-  /// Spread each batch's micro-batches over `Parallel.appThreads` workers, each with a model replica sharing the
-  /// parameter values (for a `ReplicableRecommender`; otherwise, or with one thread, micro-batches run serially).
+  /// Workers a batch's micro-batches are spread over, each with a model replica sharing the parameter values
+  /// (default `Parallel.appThreads`; 1 = serial; models that are not a `ReplicableRecommender` always run serially).
   /// Only the order of float summation differs from the serial run (see `MicroBatchRunner`).
-  public var dataParallel = true {
+  public var dataParallelWorkers = Parallel.appThreads {
     didSet { runner = nil }
   }
 
@@ -71,7 +71,7 @@ public final class Trainer {
   private var sampledEvaluator: PopularitySampledEvaluator?
   private var runner: MicroBatchRunner?
   /// Workers the last training batches ran on (1: serial).
-  public var dataParallelWorkers: Int { runner?.workerCount ?? 1 }
+  public var activeWorkers: Int { runner?.workerCount ?? 1 }
 
   public init(
     model: any SequentialRecommender, dataset: SequenceDataset, split: LeaveOneOutSplit, config: TrainingConfig
@@ -162,7 +162,7 @@ public final class Trainer {
 
   /// One epoch's shuffled batches with optimiser steps, or only the first `batchLimit` of them (benchmarks).
   public func trainBatches(epoch: Int, batchLimit: Int? = nil) throws -> TrainingStatistics {
-    if runner == nil { runner = MicroBatchRunner(model: model, workers: dataParallel ? Parallel.appThreads : 1) }
+    if runner == nil { runner = MicroBatchRunner(model: model, workers: dataParallelWorkers) }
     switch config.objective {
     case .prefix: return try trainPrefixBatches(epoch: epoch, limit: batchLimit ?? .max)
     case .allPositions: return try trainWindowBatches(epoch: epoch, limit: batchLimit ?? .max)
