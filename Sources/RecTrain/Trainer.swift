@@ -212,7 +212,15 @@ public final class Trainer {
     windows.shuffle(using: &rng)
     let total = windows.reduce(0) { $0 + Int($1.targetCount) }
     // A batch is a run of windows holding about `batchSize` targets; micro-batches hold about `microBatchSize`.
+    // Inside a batch, windows are ordered longest first so that a micro-batch holds windows of similar length: every
+    // row runs to the micro-batch's longest window, and on ML-1M (L = 200) shuffled micro-batches of 256 targets
+    // computed 34% padding positions against 8.5% when sorted. The batch's gradient is the same either way.
     let batches = Self.group(windows, indices: windows.indices, size: config.batchSize)
+    for batch in batches {
+      windows[batch.range].sort { a, b in
+        a.length != b.length ? a.length > b.length : (a.user, a.start) < (b.user, b.start)
+      }
+    }
     let planned = batches.prefix(limit).reduce(0) { $0 + $1.targets }
     let bar = ProgressBar(
       label: "epoch \(epoch + 1)", total: planned, interactive: showProgress && ProgressBar.stderrIsTerminal)
