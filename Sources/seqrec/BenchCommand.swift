@@ -50,6 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
   @Option(help: "Examples (or targets) per optimiser step.") var batchSize = 2048
   @Option(help: "Rows (or targets) per forward pass.") var microBatchSize = 256
   @Flag(help: "Run micro-batches serially instead of on one model replica per thread.") var noDataParallel = false
+  @Flag(help: "Skip the training measurements.") var noTrain = false
   @Flag(help: "Skip the full-ranking evaluation.") var noEval = false
   @Option(help: "Events timed for the streaming latency (0: skip).") var streamingEvents = 2000
   @Option(help: "Random seed.") var seed: UInt64 = 2020
@@ -70,7 +71,7 @@ struct BenchCommand: AsyncParsableCommand {
     options.model = model
     options.preset = preset
     options.modelOverrides = modelOptions
-    options.objectives = objective.isEmpty ? [.allPositions, .prefix] : objective
+    options.objectives = noTrain ? [] : objective.isEmpty ? [.allPositions, .prefix] : objective
     options.batches = epoch ? nil : batches
     options.prefixBatches = prefixBatches
     options.batchSize = batchSize
