@@ -110,6 +110,7 @@ public enum Benchmark {
       var config = TrainingConfig()
       config.evalBatchSize = options.evalBatchSize
       let trainer = try Trainer(model: model, dataset: dataset, split: split, config: config)
+      trainer.dataParallelWorkers = options.dataParallel ? Parallel.appThreads : 1
       let start = Date()
       _ = try trainer.evaluate(split.test)
       evaluationSeconds = Date().timeIntervalSince(start)

@@ -1,4 +1,5 @@
 import NN
+import RecData
 import RecModels
 import TensorCore
 
@@ -85,6 +86,33 @@ final class MicroBatchRunner {
     return (0..<workerCount).reduce(0) { $0 + losses[$1] }
   }
 
+  /// Scores of `batch` (eval mode) into `scores` (batch.count × itemCount, row-major), computed in chunks of at
+  /// most `chunkRows` rows of similar history length (rows are grouped longest first, so a chunk runs few padding
+  /// positions, and a chunk's activations stay small), the chunks spread over the workers by cost.
+  func scores(_ batch: SequenceBatch, into scores: UnsafeMutablePointer<Float>, chunkRows: Int = 64) {
+    let order = batch.lengths.indices.sorted { a, b in
+      batch.lengths[a] != batch.lengths[b] ? batch.lengths[a] > batch.lengths[b] : a < b
+    }
+    let chunks = stride(from: 0, to: order.count, by: max(1, chunkRows)).map {
+      Array(order[$0..<min($0 + max(1, chunkRows), order.count)])
+    }
+    let costs = chunks.map { Double($0.count * Int(batch.lengths[$0[0]])) }
+    let assignment = Self.assign(costs: costs, workers: workerCount)
+    let workerModels = UnsafeSendable([model] + replicas)
+    let out = UnsafeSendable(scores)
+    let n = model.itemCount
+    Parallel.forEach(workerCount) { w in
+      let worker = workerModels.value[w]
+      for c in assignment[w] {
+        let rows = chunks[c]
+        let chunkScores = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * n)
+        defer { chunkScores.deallocate() }
+        worker.scores(batch.selecting(rows: rows), into: chunkScores)
+        for (i, r) in rows.enumerated() { (out.value + r * n).update(from: chunkScores + i * n, count: n) }
+      }
+    }
+  }
+
   /// Micro-batch indices per worker: largest cost first to the least loaded worker (ties: lower index), each
   /// worker's list in ascending order.
   static func assign(costs: [Double], workers: Int) -> [[Int]] {
@@ -97,5 +125,18 @@ final class MicroBatchRunner {
       lists[w].append(i)
     }
     return lists.map { $0.sorted() }
+  }
+}
+
+extension SequenceBatch {
+  /// The batch made of `rows` (in that order).
+  func selecting(rows: [Int]) -> SequenceBatch {
+    var items = [Int32](repeating: 0, count: rows.count * maxLength)
+    for (i, r) in rows.enumerated() {
+      for t in 0..<maxLength { items[i * maxLength + t] = self.items[r * maxLength + t] }
+    }
+    return SequenceBatch(
+      maxLength: maxLength, items: items, lengths: rows.map { lengths[$0] }, targets: rows.map { targets[$0] },
+      users: rows.map { users[$0] })
   }
 }

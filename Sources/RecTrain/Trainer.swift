@@ -272,10 +272,12 @@ public final class Trainer {
     _ = optimizer.step()
   }
 
-  /// Evaluates `examples` with the configured protocol.
+  /// Evaluates `examples` with the configured protocol. Score batches are split into chunks of similar history
+  /// length spread over the data-parallel workers (see `MicroBatchRunner.scores`).
   public func evaluate(_ examples: [Example]) throws -> MetricReport {
-    let model = self.model
-    let score: (SequenceBatch, UnsafeMutablePointer<Float>) -> Void = { batch, out in model.scores(batch, into: out) }
+    if runner == nil { runner = MicroBatchRunner(model: model, workers: dataParallelWorkers) }
+    let (model, runner) = (self.model, self.runner!)
+    let score: (SequenceBatch, UnsafeMutablePointer<Float>) -> Void = { batch, out in runner.scores(batch, into: out) }
     if var sampled = sampledEvaluator {
       defer { sampledEvaluator = sampled }
       return try sampled.evaluate(

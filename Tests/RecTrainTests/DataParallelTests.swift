@@ -70,6 +70,22 @@ import Testing
     }
   }
 
+  @Test(arguments: [1, 2, 3])
+  func chunkedScoresEqualOneModelCall(workers: Int) {
+    let model = Self.tinyModel()
+    let examples = LeaveOneOutSplit(Self.dataset).train.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+    let batch = Self.dataset.batch(examples, maxLength: 6)
+    let n = model.itemCount
+    var direct = [Float](repeating: .nan, count: batch.count * n)
+    var chunked = [Float](repeating: .nan, count: batch.count * n)
+    direct.withUnsafeMutableBufferPointer { model.scores(batch, into: $0.baseAddress!) }
+    let runner = MicroBatchRunner(model: model, workers: workers)
+    chunked.withUnsafeMutableBufferPointer { runner.scores(batch, into: $0.baseAddress!, chunkRows: 4) }
+    #expect(Set(batch.lengths).count > 1)  // rows of different lengths get reordered into chunks
+    let mismatches = zip(direct, chunked).filter { !(abs($0 - $1) <= 1e-5 * max(1, abs($0))) }.count
+    #expect(mismatches == 0, "\(mismatches) of \(direct.count) scores differ")
+  }
+
   @Test func microBatchesAreSpreadByCostDeterministically() {
     let lists = MicroBatchRunner.assign(costs: [5, 1, 4, 2, 3, 3], workers: 2)
     // Largest first to the least loaded: 5→w0, 4→w1, 3(#4)→w1, 3(#5)→w0, 2→w1, 1→w0: loads 9 and 9.
