@@ -8,6 +8,7 @@ struct Seqrec: AsyncParsableCommand {
     abstract: "Sequential (next-item) recommendation: RecBLR, GLINT-RU, SASRec and GRU4Rec on a CPU.",
     subcommands: [
       DemoCommand.self, DataCommand.self, TrainCommand.self, EvaluateCommand.self, RecommendCommand.self,
+      BenchCommand.self,
     ]
   )
 
