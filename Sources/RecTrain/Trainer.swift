@@ -41,6 +41,8 @@ public struct TrainingResult: Codable, Sendable {
   public var bestValid: Double
   public var test: MetricReport
   public var stoppedEarly: Bool
+  /// Why training ended: early stopping, the epoch limit, or the time budget.
+  public var stopReason: String
   public var secondsPerEpoch: Double {
     epochs.isEmpty ? 0 : epochs.map(\.trainSeconds).reduce(0, +) / Double(epochs.count)
   }
@@ -105,6 +107,8 @@ public final class Trainer {
     var records: [EpochRecord] = []
     var best = snapshot()
     var stoppedEarly = false
+    var stopReason = "reached \(config.epochs) epochs"
+    let started = Date()
     for epoch in 0..<config.epochs {
       let (loss, seconds, examples) = try trainEpoch(epoch)
       let validStart = Date()
@@ -129,6 +133,11 @@ public final class Trainer {
       try onEpoch?(record)
       if decision == .stop {
         stoppedEarly = true
+        stopReason = "early stopping: \(config.stoppingStep + 1) epochs without improvement"
+        break
+      }
+      if let budget = config.timeBudgetSeconds, Date().timeIntervalSince(started) >= budget {
+        stopReason = "time budget of \(Int(budget)) s used after \(epoch + 1) epochs (not converged)"
         break
       }
     }
@@ -136,7 +145,7 @@ public final class Trainer {
     let test = try evaluate(split.test)
     return TrainingResult(
       epochs: records, bestEpoch: stopping.bestEpoch + 1, bestValid: stopping.best, test: test,
-      stoppedEarly: stoppedEarly)
+      stoppedEarly: stoppedEarly, stopReason: stopReason)
   }
 
   /// One pass over the training data; returns (mean loss per target, seconds, targets).

@@ -29,6 +29,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// RecBole `stopping_step`: stop after `stoppingStep + 1` validations without improvement.
   public var stoppingStep = 10
   public var validMetric = "NDCG@10"
+  /// Stop after the first epoch that ends past this many seconds of training and validation (nil = no limit);
+  /// the best checkpoint so far is then tested as usual. The result says the run was cut short.
+  public var timeBudgetSeconds: Double? = nil
   public var ks = [10, 20]
   public var evalBatchSize = 512
   public var seed: UInt64 = 2020
