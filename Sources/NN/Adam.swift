@@ -82,7 +82,9 @@ public final class Adam {
       typealias V = SIMD8<Float>
       var i = 0
       while i + 8 <= parameter.count {
-        let g = UnsafeRawPointer(grad + i).loadUnaligned(as: V.self) + l2 * UnsafeRawPointer(theta + i).loadUnaligned(as: V.self)
+        let g =
+          UnsafeRawPointer(grad + i).loadUnaligned(as: V.self) + l2
+          * UnsafeRawPointer(theta + i).loadUnaligned(as: V.self)
         var mi = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
         var vi = UnsafeRawPointer(v + i).loadUnaligned(as: V.self)
         mi += oneMinusBeta1 * (g - mi)

@@ -138,8 +138,10 @@ public final class GatedRecurrentLayer: ParameterContainer {
       let rows = batch * steps
       (self.batch, self.steps) = (batch, steps)
       let views = GatedRecurrentLayer.carve(
-        [[rows, 2 * h], [rows, h], [rows, h], [rows, 2 * h], [rows, h], [rows, h], [rows, h], [batch, h],
-         [batch, steps, d]], from: &slab)
+        [
+          [rows, 2 * h], [rows, h], [rows, h], [rows, 2 * h], [rows, h], [rows, h], [rows, h], [batch, h],
+          [batch, steps, d],
+        ], from: &slab)
       (projection, convOut, activated, gateLogits) = (views[0], views[1], views[2], views[3])
       (decay, state, merged, initialStates, output) = (views[4], views[5], views[6], views[7], views[8])
     }

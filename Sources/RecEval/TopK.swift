@@ -40,7 +40,9 @@ public enum TopK {
     var top = [Float](repeating: 0, count: k)
     let n = scores.withUnsafeBufferPointer { row in
       items.withUnsafeMutableBufferPointer { i in
-        top.withUnsafeMutableBufferPointer { t in select(k: k, row: row, items: i.baseAddress!, topScores: t.baseAddress!) }
+        top.withUnsafeMutableBufferPointer { t in
+          select(k: k, row: row, items: i.baseAddress!, topScores: t.baseAddress!)
+        }
       }
     }
     return (0..<n).map { (items[$0], top[$0]) }

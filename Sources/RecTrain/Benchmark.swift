@@ -122,7 +122,8 @@ public enum Benchmark {
     }
     return Report(
       model: model.name, parameterCount: model.parameterCount, dataset: dataset.name, users: dataset.userCount,
-      items: dataset.itemCount - 1, machine: Machine.current, threads: Parallel.owner == .app ? Parallel.appThreads : BLAS.threads,
+      items: dataset.itemCount - 1, machine: Machine.current,
+      threads: Parallel.owner == .app ? Parallel.appThreads : BLAS.threads,
       parallelism: Parallel.owner, dataParallelWorkers: workers, training: training,
       evaluationSeconds: evaluationSeconds, evaluatedUsers: split.test.count, streaming: streaming,
       peakResidentBytes: Machine.peakResidentBytes)
@@ -142,7 +143,8 @@ extension Benchmark.Report {
       let epoch = String(format: "%.1f s", t.secondsPerEpoch) + (t.fullEpoch ? " (measured)" : " (projected)")
       var line =
         "train \(t.objective.rawValue): \(s.batches) steps, \(s.targets.grouped) targets in "
-        + String(format: "%.2f s (CPU %.2f s)", s.seconds, t.cpuSeconds) + " → \(Int(t.targetsPerSecond.rounded()).grouped) targets/s; "
+        + String(format: "%.2f s (CPU %.2f s)", s.seconds, t.cpuSeconds)
+        + " → \(Int(t.targetsPerSecond.rounded()).grouped) targets/s; "
         + "epoch of \(s.epochTargets.grouped) targets: \(epoch)"
       if let g = t.gflopsPerSecond {
         line += String(format: "; %.1f GFLOP/s", g)
@@ -151,7 +153,8 @@ extension Benchmark.Report {
       out.append(line)
     }
     if let e = evaluationSeconds {
-      out.append("evaluation (full ranking, test split, \(evaluatedUsers.grouped) users): " + String(format: "%.2f s", e))
+      out.append(
+        "evaluation (full ranking, test split, \(evaluatedUsers.grouped) users): " + String(format: "%.2f s", e))
     }
     if let s = streaming {
       out.append(

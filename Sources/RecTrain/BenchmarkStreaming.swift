@@ -16,7 +16,9 @@ public struct StreamingLatency: Sendable {
 
   /// Streams users' items in order (every user from its initial state, users spread evenly over the dataset,
   /// `eventsPerUser` events each) and times every event.
-  public static func measure<M: StreamingRecommender>(_ model: M, dataset: SequenceDataset, events: Int) -> StreamingLatency {
+  public static func measure<M: StreamingRecommender>(_ model: M, dataset: SequenceDataset, events: Int)
+    -> StreamingLatency
+  {
     let n = model.itemCount
     var scores = [Float](repeating: 0, count: n)
     var items = [Int32](repeating: 0, count: topK)

@@ -23,7 +23,8 @@ extension RecBLR: FLOPCounting {
 extension RecBLRBlock {
   convenience init(replicaOf other: RecBLRBlock) {
     self.init(
-      recurrent: GatedRecurrentLayer(replicaOf: other.recurrent), dropout: Dropout(probability: other.dropout.probability),
+      recurrent: GatedRecurrentLayer(replicaOf: other.recurrent),
+      dropout: Dropout(probability: other.dropout.probability),
       layerNorm: LayerNorm(replicaOf: other.layerNorm), feedForward: FeedForward(replicaOf: other.feedForward))
   }
 }
