@@ -187,23 +187,27 @@ public final class Trainer {
       label: "epoch \(epoch + 1)", total: planned, interactive: showProgress && ProgressBar.stderrIsTerminal)
     let (runner, model, dataset) = (self.runner!, self.model, self.dataset)
     var (lossSum, positions, batchIndex, done) = (0.0, 0, 0, 0)
+    let maxLength = model.maxLength
     for batchStart in stride(from: 0, to: planned, by: config.batchSize) {
-      // Sorting a batch by history length before cutting micro-batches changes nothing in the summed gradient,
-      // but lets each micro-batch run only as many positions as its longest row.
-      let maxLength = model.maxLength
-      order[batchStart..<min(batchStart + config.batchSize, order.count)].sort {
-        min(Int($0.position), maxLength) < min(Int($1.position), maxLength)
+      let batch = batchStart..<min(batchStart + config.batchSize, order.count)
+      // Longest histories first, so that a micro-batch holds similar lengths (each runs to its longest row).
+      order[batch].sort { a, b in
+        let (la, lb) = (min(Int(a.position), maxLength), min(Int(b.position), maxLength))
+        return la != lb ? la > lb : (a.user, a.position) < (b.user, b.position)
       }
-      let batch = order[batchStart..<min(batchStart + config.batchSize, order.count)]
-      let micro = Swift.stride(from: batch.startIndex, to: batch.endIndex, by: config.microBatchSize).map {
-        $0..<min($0 + config.microBatchSize, batch.endIndex)
+      var micro: [Range<Int>] = []
+      var start = batch.lowerBound
+      while start < batch.upperBound {
+        let longest = max(1, min(Int(order[start].position), maxLength))
+        let rows = min(config.microBatchSize, max(1, Self.microBatchPositions / longest))
+        micro.append(start..<min(start + rows, batch.upperBound))
+        start = micro.last!.upperBound
       }
-      let lengths = micro.map { r in order[r].reduce(0) { $0 + min(Int($1.position), model.maxLength) } }
+      let lengths = micro.map { r in order[r].reduce(0) { $0 + min(Int($1.position), maxLength) } }
       let scale = 1 / Float(batch.count)
-      let costs = zip(micro, lengths).map { Double($1 + $0.count) }
-      let batchLoss = runner.run(costs: costs, rng: &rng) { i, worker, rng in
-        worker.accumulateGradients(
-          dataset.batch(order[micro[i]], maxLength: model.maxLength), lossScale: scale, rng: &rng)
+      let costs = micro.map { r in Double(r.count * min(Int(order[r.lowerBound].position), maxLength) + r.count) }
+      let batchLoss = runner.run(costs: costs, rng: &rng) { [order] i, worker, rng in
+        worker.accumulateGradients(dataset.batch(order[micro[i]], maxLength: maxLength), lossScale: scale, rng: &rng)
       }
       try step(loss: batchLoss, epoch: epoch, batch: batchIndex)
       lossSum += batchLoss
@@ -265,6 +269,10 @@ public final class Trainer {
       meanLoss: mean, seconds: bar.elapsed, targets: done, positions: positions, batches: batchIndex,
       epochBatches: batches.count, epochTargets: total)
   }
+
+  /// Most positions (rows × longest row) a prefix micro-batch runs at once, whatever `microBatchSize` allows: on
+  /// ML-1M (L = 200), 256 rows of 200 steps held 3.8 GB of activations and ran at 2/3 the speed of 32-row ones.
+  public static let microBatchPositions = 8192
 
   /// Consecutive runs of `windows[indices]` holding about `size` targets each (at least one window per run).
   static func group(_ windows: [TrainingWindow], indices: Range<Int>, size: Int) -> [(range: Range<Int>, targets: Int)]

@@ -20,7 +20,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var epochs = 300
   /// Examples (prefix objective) or training targets (all-positions objective) per optimiser step.
   public var batchSize = 2048
-  /// Rows run through the model at once; gradients of a batch's micro-batches are summed before the step.
+  /// Rows (prefix objective; at most `Trainer.microBatchPositions` positions in all) or targets (all-positions
+  /// objective) run through the model at once; gradients of a batch's micro-batches are summed before the step.
   public var microBatchSize = 256
   public var learningRate: Float = 1e-3
   public var weightDecay: Float = 0
