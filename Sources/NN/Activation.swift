@@ -15,7 +15,7 @@ public final class Activation: ParameterContainer {
   public var parameters: [Parameter] { [] }
 
   public func forward(_ x: Tensor) -> (Tensor, ActivationCache) {
-    let y = Tensor(zeros: x.shape)
+    let y = Tensor(uninitialized: x.shape)
     ActivationKernels.forward(function, y.ptr, x.ptr, count: x.count)
     return (y, ActivationCache(input: x, output: y))
   }
@@ -23,7 +23,7 @@ public final class Activation: ParameterContainer {
   /// Returns a new dx = f′ ⊙ dy.
   public func backward(_ dy: Tensor, _ cache: ActivationCache) -> Tensor {
     precondition(dy.count == cache.input.count, "\(function) backward: dy \(dy.shape) for input \(cache.input.shape)")
-    let dx = Tensor(zeros: dy.shape)
+    let dx = Tensor(uninitialized: dy.shape)
     ActivationKernels.backward(
       function, dx.ptr, x: cache.input.ptr, y: cache.output.ptr, dy: dy.ptr, count: dy.count)
     return dx

@@ -29,6 +29,15 @@ public final class Embedding: ParameterContainer {
     self.weight = Parameter(name: "\(name).weight", shape: [embeddingCount, dimension])
   }
 
+  /// A data-parallel replica: the table shared with `other`, a private gradient.
+  public init(replicaOf other: Embedding) {
+    name = other.name
+    embeddingCount = other.embeddingCount
+    dimension = other.dimension
+    paddingIndex = other.paddingIndex
+    weight = Parameter(sharing: other.weight)
+  }
+
   public var parameters: [Parameter] { [weight] }
 
   // MARK: Lookup
@@ -38,7 +47,7 @@ public final class Embedding: ParameterContainer {
     let outShape = (shape ?? [ids.count]) + [dimension]
     precondition(
       outShape.dropLast().reduce(1, *) == ids.count, "Embedding \(name): \(ids.count) ids for shape \(outShape)")
-    let out = Tensor(zeros: outShape)
+    let out = Tensor(uninitialized: outShape)
     let table = weight.value.ptr
     let d = dimension
     ids.withUnsafeBufferPointer { ids in
@@ -71,7 +80,7 @@ public final class Embedding: ParameterContainer {
 
   /// scores [B, embeddingCount] = h [B, dimension] · Eᵀ (one gemm).
   public func scores(_ h: Tensor) -> Tensor {
-    let scores = Tensor(zeros: [checkedRows(h), embeddingCount])
+    let scores = Tensor(uninitialized: [checkedRows(h), embeddingCount])
     self.scores(h, into: scores.ptr)
     return scores
   }
@@ -94,7 +103,7 @@ public final class Embedding: ParameterContainer {
       transA: true, transB: false, m: embeddingCount, n: dimension, k: rows,
       a: dscores.ptr, lda: embeddingCount, b: h.ptr, ldb: dimension, beta: 1, c: weight.grad.ptr, ldc: dimension)
     // dh (B×d) = dscores (B×N) · E (N×d)
-    let dh = Tensor(zeros: h.shape)
+    let dh = Tensor(uninitialized: h.shape)
     BLAS.gemm(
       transA: false, transB: false, m: rows, n: dimension, k: embeddingCount,
       a: dscores.ptr, lda: embeddingCount, b: weight.value.ptr, ldb: dimension, beta: 0, c: dh.ptr, ldc: dimension)

@@ -59,6 +59,16 @@ public final class FeedForward: ParameterContainer {
     outputDropout = Dropout(probability: outputDropoutProbability)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: FeedForward) {
+    w1 = Linear(replicaOf: other.w1)
+    w2 = Linear(replicaOf: other.w2)
+    layerNorm = LayerNorm(replicaOf: other.layerNorm)
+    activation = Activation(other.activation.function)
+    innerDropout = Dropout(probability: other.innerDropout.probability)
+    outputDropout = Dropout(probability: other.outputDropout.probability)
+  }
+
   public var parameters: [Parameter] { w1.parameters + w2.parameters + layerNorm.parameters }
 
   /// x [..., size] → y [..., size]. In training, the inner mask is drawn from `rng` before the output mask.

@@ -51,7 +51,7 @@ public final class GRU: ParameterContainer {
   public var parameters: [Parameter] { [weightIH, weightHH] + [biasIH, biasHH].compactMap { $0 } }
 
   /// Rows per worker for the elementwise step kernels, so tiny batches stay on one thread.
-  private var rowsPerThread: Int { max(1, 16_384 / (3 * hiddenSize)) }
+  var rowsPerThread: Int { max(1, 16_384 / (3 * hiddenSize)) }
 
   // MARK: - Forward
 
@@ -124,7 +124,7 @@ public final class GRU: ParameterContainer {
   }
 
   /// gi [rows, 3H] = x [rows, I] · W_ihᵀ + b_ih.
-  private func projectInput(_ x: UnsafePointer<Float>, rows: Int, into gi: UnsafeMutablePointer<Float>) {
+  func projectInput(_ x: UnsafePointer<Float>, rows: Int, into gi: UnsafeMutablePointer<Float>) {
     let width = 3 * hiddenSize
     BLAS.gemm(
       transA: false, transB: true, m: rows, n: width, k: inputSize,
@@ -225,7 +225,7 @@ public final class GRU: ParameterContainer {
 /// One GRU step for one batch row. `inputProjection` = W_i· x + b_i· and `recurrent` = W_h· h (no bias), each
 /// [3H]; `gates` may alias `inputProjection` (it is read before it is overwritten with r, z, n).
 @inline(__always)
-private func gruCell(
+func gruCell(
   inputProjection gi: UnsafePointer<Float>, recurrent gh: UnsafePointer<Float>, biasHH: UnsafePointer<Float>?,
   previous: UnsafePointer<Float>?, hiddenSize n: Int, gates: UnsafeMutablePointer<Float>,
   candidateRecurrent: UnsafeMutablePointer<Float>, next: UnsafeMutablePointer<Float>
@@ -256,7 +256,7 @@ private func gruCell(
 /// (r, z, n) and of the recurrent part (r, z, W_hn h + b_hn), and sets carry = dh ⊙ z (the direct path to h_{t−1};
 /// the caller adds dGh · W_hh).
 @inline(__always)
-private func gruCellBackward(
+func gruCellBackward(
   gates: UnsafePointer<Float>, candidateRecurrent: UnsafePointer<Float>, previous: UnsafePointer<Float>?,
   dNext: UnsafePointer<Float>, carry: UnsafeMutablePointer<Float>, hiddenSize n: Int,
   dInputProjection: UnsafeMutablePointer<Float>, dRecurrent: UnsafeMutablePointer<Float>
@@ -279,7 +279,7 @@ private func gruCellBackward(
 }
 
 /// sums[j] += Σ_r m[r, j] for a row-major [rows, width] matrix.
-private func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, width: Int, into sums: UnsafeMutablePointer<Float>) {
+func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, width: Int, into sums: UnsafeMutablePointer<Float>) {
   for r in 0..<rows {
     let row = m + r * width
     for j in 0..<width { sums[j] += row[j] }

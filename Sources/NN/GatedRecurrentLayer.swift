@@ -75,6 +75,23 @@ public final class GatedRecurrentLayer: ParameterContainer {
     outputWeight = Parameter(name: "\(name).output.weight", shape: [d, h])
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients and activation buffers.
+  public init(replicaOf other: GatedRecurrentLayer) {
+    modelDim = other.modelDim
+    stateDim = other.stateDim
+    kernelSize = other.kernelSize
+    maxLength = other.maxLength
+    paddingSteps = other.paddingSteps
+    padding = other.padding
+    inputWeight = Parameter(sharing: other.inputWeight)
+    convWeight = Parameter(sharing: other.convWeight)
+    convBias = Parameter(sharing: other.convBias)
+    gateWeight = Parameter(sharing: other.gateWeight)
+    gateBias = Parameter(sharing: other.gateBias)
+    lambda = Parameter(sharing: other.lambda)
+    outputWeight = Parameter(sharing: other.outputWeight)
+  }
+
   /// P = 2^⌈log₂ L⌉ − L (0 when L is a power of two).
   public static func paddingSteps(maxLength: Int) -> Int {
     var p = 1
@@ -101,7 +118,9 @@ public final class GatedRecurrentLayer: ParameterContainer {
 
   // MARK: - Batch forward / backward
 
-  /// Activations of the last forward (what backward needs), reallocated only when B or T changes.
+  /// Activations of the last forward (what backward needs): views into `activationSlab`, which grows to the largest
+  /// B·T seen and is then reused (micro-batches of windows change T nearly every call; fresh zero-filled buffers
+  /// cost more than the recurrence itself).
   struct Activations {
     let batch: Int
     let steps: Int
@@ -115,22 +134,20 @@ public final class GatedRecurrentLayer: ParameterContainer {
     let initialStates: Tensor  // [B, H]: h_init repeated per sequence
     let output: Tensor  // [B, T, d]
 
-    init(batch: Int, steps: Int, modelDim d: Int, stateDim h: Int) {
+    init(batch: Int, steps: Int, modelDim d: Int, stateDim h: Int, slab: inout Tensor) {
       let rows = batch * steps
       (self.batch, self.steps) = (batch, steps)
-      projection = Tensor(zeros: [rows, 2 * h])
-      convOut = Tensor(zeros: [rows, h])
-      activated = Tensor(zeros: [rows, h])
-      gateLogits = Tensor(zeros: [rows, 2 * h])
-      decay = Tensor(zeros: [rows, h])
-      state = Tensor(zeros: [rows, h])
-      merged = Tensor(zeros: [rows, h])
-      initialStates = Tensor(zeros: [batch, h])
-      output = Tensor(zeros: [batch, steps, d])
+      let views = GatedRecurrentLayer.carve(
+        [
+          [rows, 2 * h], [rows, h], [rows, h], [rows, 2 * h], [rows, h], [rows, h], [rows, h], [batch, h],
+          [batch, steps, d],
+        ], from: &slab)
+      (projection, convOut, activated, gateLogits) = (views[0], views[1], views[2], views[3])
+      (decay, state, merged, initialStates, output) = (views[4], views[5], views[6], views[7], views[8])
     }
   }
 
-  /// Backward scratch, allocated on the first backward for a given B, T.
+  /// Backward scratch: views into `gradientSlab` (grown like `activationSlab`).
   struct GradientScratch {
     let batch: Int
     let steps: Int
@@ -140,19 +157,32 @@ public final class GatedRecurrentLayer: ParameterContainer {
     let dInitialStates: Tensor  // [B, H]
     let dInput: Tensor  // [B, T, d]
 
-    init(batch: Int, steps: Int, modelDim d: Int, stateDim h: Int) {
+    init(batch: Int, steps: Int, modelDim d: Int, stateDim h: Int, slab: inout Tensor) {
       let rows = batch * steps
       (self.batch, self.steps) = (batch, steps)
-      dDecay = Tensor(zeros: [rows, h])
-      dGateLogits = Tensor(zeros: [rows, 2 * h])
-      dProjection = Tensor(zeros: [rows, 2 * h])
-      dInitialStates = Tensor(zeros: [batch, h])
-      dInput = Tensor(zeros: [batch, steps, d])
+      let views = GatedRecurrentLayer.carve(
+        [[rows, h], [rows, 2 * h], [rows, 2 * h], [batch, h], [batch, steps, d]], from: &slab)
+      (dDecay, dGateLogits, dProjection, dInitialStates, dInput) = (views[0], views[1], views[2], views[3], views[4])
+    }
+  }
+
+  /// Consecutive views of `shapes` at the start of `slab`, which is replaced by a larger zero-filled one when too
+  /// small. Every buffer is fully written before it is read in each forward/backward, so stale values are harmless.
+  static func carve(_ shapes: [[Int]], from slab: inout Tensor) -> [Tensor] {
+    let sizes = shapes.map { $0.reduce(1, *) }
+    let total = sizes.reduce(0, +)
+    if slab.count < total { slab = Tensor(zeros: [total]) }
+    var offset = 0
+    return zip(shapes, sizes).map { shape, size in
+      defer { offset += size }
+      return slab.rows(offset..<offset + size).reshaped(shape)
     }
   }
 
   private var activations: Activations?
   private var scratch: GradientScratch?
+  private var activationSlab = Tensor(zeros: [0])
+  private var gradientSlab = Tensor(zeros: [0])
   private var cachedInput: Tensor?
   private var cachedPrefix: Prefix?
 
@@ -164,7 +194,7 @@ public final class GatedRecurrentLayer: ParameterContainer {
     let (batch, steps, d, h) = (x.shape[0], x.shape[1], modelDim, stateDim)
     let rows = batch * steps
     if activations?.batch != batch || activations?.steps != steps {
-      activations = Activations(batch: batch, steps: steps, modelDim: d, stateDim: h)
+      activations = Activations(batch: batch, steps: steps, modelDim: d, stateDim: h, slab: &activationSlab)
     }
     let act = activations!
     BLAS.gemm(
@@ -194,7 +224,7 @@ public final class GatedRecurrentLayer: ParameterContainer {
     let (batch, steps, d, h) = (act.batch, act.steps, modelDim, stateDim)
     let rows = batch * steps
     if scratch?.batch != batch || scratch?.steps != steps {
-      scratch = GradientScratch(batch: batch, steps: steps, modelDim: d, stateDim: h)
+      scratch = GradientScratch(batch: batch, steps: steps, modelDim: d, stateDim: h, slab: &gradientSlab)
     }
     let grad = scratch!
     BLAS.gemm(

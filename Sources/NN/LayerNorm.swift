@@ -31,14 +31,23 @@ public final class LayerNorm: ParameterContainer {
     weight.value.fill(1)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: LayerNorm) {
+    name = other.name
+    size = other.size
+    eps = other.eps
+    weight = Parameter(sharing: other.weight)
+    bias = Parameter(sharing: other.bias)
+  }
+
   public var parameters: [Parameter] { [weight, bias] }
 
   /// x [..., size] → y [..., size].
   public func forward(_ x: Tensor) -> (Tensor, LayerNormCache) {
     precondition(x.shape.last == size, "LayerNorm \(name): input \(x.shape) does not end in \(size)")
     let rows = x.count / size
-    let y = Tensor(zeros: x.shape)
-    let cache = LayerNormCache(input: x, mean: Tensor(zeros: [rows]), rstd: Tensor(zeros: [rows]))
+    let y = Tensor(uninitialized: x.shape)
+    let cache = LayerNormCache(input: x, mean: Tensor(uninitialized: [rows]), rstd: Tensor(uninitialized: [rows]))
     LayerNormKernels.forward(
       y.ptr, mean: cache.mean.ptr, rstd: cache.rstd.ptr, x.ptr, weight: weight.value.ptr, bias: bias.value.ptr,
       rows: rows, cols: size, eps: eps)
@@ -49,7 +58,7 @@ public final class LayerNorm: ParameterContainer {
   public func backward(_ dy: Tensor, _ cache: LayerNormCache) -> Tensor {
     let x = cache.input
     precondition(dy.count == x.count, "LayerNorm \(name): dy \(dy.shape) for input \(x.shape)")
-    let dx = Tensor(zeros: x.shape)
+    let dx = Tensor(uninitialized: x.shape)
     LayerNormKernels.backward(
       dx.ptr, dweight: weight.grad.ptr, dbias: bias.grad.ptr, dy: dy.ptr, x: x.ptr, weight: weight.value.ptr,
       mean: cache.mean.ptr, rstd: cache.rstd.ptr, rows: cache.mean.count, cols: size)

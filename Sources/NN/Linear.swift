@@ -21,12 +21,21 @@ public final class Linear: ParameterContainer {
     self.bias = bias ? Parameter(name: "\(name).bias", shape: [outputSize]) : nil
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: Linear) {
+    name = other.name
+    inputSize = other.inputSize
+    outputSize = other.outputSize
+    weight = Parameter(sharing: other.weight)
+    bias = other.bias.map(Parameter.init(sharing:))
+  }
+
   public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
   /// x [..., in] → y [..., out].
   public func forward(_ x: Tensor) -> Tensor {
     let rows = checkedRows(x)
-    let y = Tensor(zeros: Array(x.shape.dropLast()) + [outputSize])
+    let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outputSize])
     if let bias {
       ElementwiseKernels.broadcastRow(y.ptr, bias.value.ptr, rows: rows, cols: outputSize)
     }
@@ -51,7 +60,7 @@ public final class Linear: ParameterContainer {
       ReductionKernels.accumulateColumnSums(bias.grad.ptr, dy.ptr, rows: rows, cols: outputSize)
     }
     // dx (rows×in) = dy (rows×out) · W (out×in)
-    let dx = Tensor(zeros: x.shape)
+    let dx = Tensor(uninitialized: x.shape)
     BLAS.gemm(
       transA: false, transB: false, m: rows, n: inputSize, k: outputSize,
       a: dy.ptr, lda: outputSize, b: weight.value.ptr, ldb: inputSize,

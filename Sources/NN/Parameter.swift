@@ -13,6 +13,15 @@ public final class Parameter: @unchecked Sendable {
     self.grad = Tensor(zeros: shape)
   }
 
+  /// A parameter whose value **shares storage** with `other`'s (same name, same tensor) but with its own zero
+  /// gradient: what a data-parallel worker's model replica holds, so every worker reads the master's current
+  /// weights while accumulating a private gradient.
+  public init(sharing other: Parameter) {
+    self.name = other.name
+    self.value = other.value
+    self.grad = Tensor(zeros: other.shape)
+  }
+
   public var shape: [Int] { value.shape }
   public var count: Int { value.count }
   public func zeroGrad() { grad.zero() }

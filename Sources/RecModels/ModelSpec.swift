@@ -34,6 +34,13 @@ extension SASRecConfig: ModelConfiguration {
   }
 }
 
+extension GLINTRUConfig: ModelConfiguration {
+  public static let modelName = "glintru"
+  public func makeModel(itemCount: Int, seed: UInt64) -> any SequentialRecommender {
+    GLINTRU(config: self, itemCount: itemCount, seed: seed)
+  }
+}
+
 extension GRU4RecConfig: ModelConfiguration {
   public static let modelName = "gru4rec"
   public static let presets: [String: GRU4RecConfig] = [
@@ -54,60 +61,62 @@ extension ModelConfiguration {
   }
 }
 
+/// One model the tool can build: its name, its configuration type and how to build it from a configuration.
+struct ModelEntry: Sendable {
+  let name: String
+  let configurationType: any ModelConfiguration.Type
+  let make: @Sendable (any ModelConfiguration, Int, UInt64) -> any SequentialRecommender
+}
+
 /// Which model, with its full configuration: what a checkpoint records (as `{"name": …, "config": {…}}`) and what
 /// `make` builds.
-public enum ModelSpec: Sendable, Equatable {
-  case recblr(RecBLRConfig)
-  case sasrec(SASRecConfig)
-  case gru4rec(GRU4RecConfig)
+public struct ModelSpec: Sendable {
+  public let name: String
+  public let configuration: any ModelConfiguration
 
-  static let configurationTypes: [any ModelConfiguration.Type] = [
-    RecBLRConfig.self, SASRecConfig.self, GRU4RecConfig.self,
+  static let entries: [ModelEntry] = [
+    ModelEntry(name: "recblr", configurationType: RecBLRConfig.self) { $0.makeModel(itemCount: $1, seed: $2) },
+    ModelEntry(name: "sasrec", configurationType: SASRecConfig.self) { $0.makeModel(itemCount: $1, seed: $2) },
+    ModelEntry(name: "gru4rec", configurationType: GRU4RecConfig.self) { $0.makeModel(itemCount: $1, seed: $2) },
+    ModelEntry(name: "glintru", configurationType: GLINTRUConfig.self) { $0.makeModel(itemCount: $1, seed: $2) },
+    ModelEntry(name: "glintru-causal", configurationType: GLINTRUConfig.self) { config, items, seed in
+      GLINTRUCausal(config: config as! GLINTRUConfig, itemCount: items, seed: seed)
+    },
   ]
-  public static var modelNames: [String] { configurationTypes.map { $0.modelName } }
+  public static var modelNames: [String] { entries.map(\.name) }
 
-  public var configuration: any ModelConfiguration {
-    switch self {
-    case .recblr(let c): return c
-    case .sasrec(let c): return c
-    case .gru4rec(let c): return c
-    }
+  /// A spec for `configuration` under the model name `name` (default: the configuration type's own model).
+  public init(_ configuration: any ModelConfiguration, name: String? = nil) {
+    self.name = name ?? type(of: configuration).modelName
+    self.configuration = configuration
   }
 
-  init(_ configuration: any ModelConfiguration) {
-    switch configuration {
-    case let c as RecBLRConfig: self = .recblr(c)
-    case let c as SASRecConfig: self = .sasrec(c)
-    case let c as GRU4RecConfig: self = .gru4rec(c)
-    default: preconditionFailure("unregistered model configuration \(type(of: configuration))")
-    }
-  }
+  public static func recblr(_ config: RecBLRConfig) -> ModelSpec { ModelSpec(config) }
 
-  public var name: String { type(of: configuration).modelName }
   public var maxLength: Int { configuration.maxLength }
 
   /// A freshly initialised model.
   public func make(itemCount: Int, seed: UInt64) -> any SequentialRecommender {
-    configuration.makeModel(itemCount: itemCount, seed: seed)
+    (try! ModelSpec.entry(named: name)).make(configuration, itemCount, seed)
   }
 
-  static func configurationType(named model: String) throws -> any ModelConfiguration.Type {
-    guard let t = configurationTypes.first(where: { $0.modelName == model }) else {
+  static func entry(named model: String) throws -> ModelEntry {
+    guard let e = entries.first(where: { $0.name == model }) else {
       throw ModelSpecError.unknownModel(model, known: modelNames)
     }
-    return t
+    return e
   }
 
   /// Preset names of a model.
   public static func presetNames(model: String) -> [String] {
-    ((try? configurationType(named: model))?.presetNames) ?? []
+    ((try? entry(named: model))?.configurationType.presetNames) ?? []
   }
 
   /// The model's spec for a preset (nil = the model's defaults), then `overrides` applied as `key=value`
   /// assignments to the configuration's JSON fields (e.g. `dropout=0.3`, `maxLength=50`).
   public static func resolve(model: String, preset: String?, overrides: [String] = []) throws -> ModelSpec {
-    let t = try configurationType(named: model)
-    var spec = ModelSpec(try t.preset(preset))
+    let e = try entry(named: model)
+    var spec = ModelSpec(try e.configurationType.preset(preset), name: model)
     for assignment in overrides { spec = try spec.applying(assignment) }
     return spec
   }
@@ -119,8 +128,18 @@ public enum ModelSpec: Sendable, Equatable {
     }
     let key = String(assignment[..<eq])
     let value = String(assignment[assignment.index(after: eq)...])
-    return ModelSpec(try ConfigEditor.set(key, to: value, in: configuration, model: name))
+    return ModelSpec(try ConfigEditor.set(key, to: value, in: configuration, model: name), name: name)
   }
+}
+
+extension ModelSpec: Equatable {
+  public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
+    a.name == b.name && a.configuration.isEqual(to: b.configuration)
+  }
+}
+
+extension ModelConfiguration {
+  func isEqual(to other: any ModelConfiguration) -> Bool { (other as? Self) == self }
 }
 
 extension ModelConfiguration {
@@ -139,8 +158,9 @@ extension ModelSpec: Codable {
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    let t = try ModelSpec.configurationType(named: try c.decode(String.self, forKey: .name))
-    self.init(try t.decode(from: c.superDecoder(forKey: .config)))
+    let name = try c.decode(String.self, forKey: .name)
+    let e = try ModelSpec.entry(named: name)
+    self.init(try e.configurationType.decode(from: c.superDecoder(forKey: .config)), name: name)
   }
 
   public func encode(to encoder: Encoder) throws {

@@ -51,7 +51,7 @@ public struct TrainingRows: Sendable {
   /// The selected rows of `hidden` [batch, steps, d] → [positions.count, d].
   public func gather(_ hidden: Tensor) -> Tensor {
     let d = hidden.shape.last!
-    let out = Tensor(zeros: [positions.count, d])
+    let out = Tensor(uninitialized: [positions.count, d])
     for (i, p) in positions.enumerated() { (out.ptr + i * d).update(from: hidden.ptr + p * d, count: d) }
     return out
   }

@@ -20,7 +20,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var epochs = 300
   /// Examples (prefix objective) or training targets (all-positions objective) per optimiser step.
   public var batchSize = 2048
-  /// Rows run through the model at once; gradients of a batch's micro-batches are summed before the step.
+  /// Rows (prefix objective; at most `Trainer.microBatchPositions` positions in all) or targets (all-positions
+  /// objective) run through the model at once; gradients of a batch's micro-batches are summed before the step.
   public var microBatchSize = 256
   public var learningRate: Float = 1e-3
   public var weightDecay: Float = 0
@@ -29,6 +30,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   /// RecBole `stopping_step`: stop after `stoppingStep + 1` validations without improvement.
   public var stoppingStep = 10
   public var validMetric = "NDCG@10"
+  /// Stop after the first epoch that ends past this many seconds of training and validation (nil = no limit);
+  /// the best checkpoint so far is then tested as usual. The result says the run was cut short.
+  public var timeBudgetSeconds: Double? = nil
   public var ks = [10, 20]
   public var evalBatchSize = 512
   public var seed: UInt64 = 2020

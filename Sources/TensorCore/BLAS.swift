@@ -20,6 +20,16 @@ public enum BLAS {
       }
       return
     }
+    if m == 1 {
+      // One output row (streaming inference): a matrix-vector product, since sgemm packs all of op(b) on every
+      // call, which made packing the largest cost of a one-item step. op(a) is a 1×k row: contiguous, or a
+      // column of a k×1 view with stride lda when transposed.
+      if beta == 0 { c.update(repeating: 0, count: n) }  // c may be uninitialised; never scale garbage by 0
+      cblas_sgemv(
+        CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n), alpha, b,
+        Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+      return
+    }
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

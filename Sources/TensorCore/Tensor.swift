@@ -21,6 +21,16 @@ public struct Tensor: @unchecked Sendable {
     self.offset = 0
   }
 
+  /// A tensor whose contents are unspecified, for outputs that a kernel overwrites entirely (a GEMM with β = 0, an
+  /// element-wise map): it skips the zero fill, which cost ~8% of RecBLR training in memset. Never read an element
+  /// before writing it.
+  public init(uninitialized shape: [Int]) {
+    precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+    self.shape = shape
+    self.storage = TensorStorage(count: shape.reduce(1, *), zeroed: false)
+    self.offset = 0
+  }
+
   /// A tensor holding `values` (count must equal the product of `shape`).
   public init(shape: [Int], values: [Float]) {
     precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
@@ -81,11 +91,12 @@ public final class TensorStorage: @unchecked Sendable {
   public let base: UnsafeMutablePointer<Float>
   public let capacity: Int
 
-  public init(count: Int) {
+  /// `count` floats, zero unless `zeroed` is false (then the values are unspecified until written).
+  public init(count: Int, zeroed: Bool = true) {
     capacity = count
     let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
     base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-    base.initialize(repeating: 0, count: max(count, 1))
+    if zeroed { base.initialize(repeating: 0, count: max(count, 1)) }
   }
 
   deinit { UnsafeMutableRawPointer(base).deallocate() }

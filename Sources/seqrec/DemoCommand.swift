@@ -54,7 +54,9 @@ struct DemoCommand: AsyncParsableCommand {
     }
     print("\ntest metrics (full ranking, best epoch \(result.bestEpoch)):")
     for key in ["HR@10", "NDCG@10", "MRR@10"] {
-      print(String(format: "  %-8@ %.4f", key, result.test[key] ?? .nan))
+      print(
+        "  " + key.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: " %.4f", result.test[key] ?? .nan)
+      )
     }
     guard let u = dataset.rawUserIds.firstIndex(of: user) else {
       FileHandle.standardError.write(Data("error: user '\(user)' is not in \(dataset.name)\n".utf8))

@@ -51,6 +51,8 @@ struct TrainCommand: AsyncParsableCommand {
   @Option(help: "Adam weight decay (L2 added to the gradient).") var weightDecay: Float = 0
   @Option(help: "Clip the global gradient norm to this value.") var clipGradNorm: Float?
   @Option(help: "Early stopping patience (RecBole stopping_step).") var stoppingStep = 10
+  @Option(help: "Stop after the epoch that ends past this many minutes; the best checkpoint is then tested.")
+  var timeBudgetMinutes: Double?
   @Option(help: "Random seed (initialisation, shuffling, dropout, sampled negatives).") var seed: UInt64 = 2020
   @Option(help: "Run directory (default: runs/<model>-<data>-<time>).") var runDir: String?
 
@@ -78,6 +80,7 @@ struct TrainCommand: AsyncParsableCommand {
     config.clipGradNorm = clipGradNorm
     config.stoppingStep = stoppingStep
     config.seed = seed
+    config.timeBudgetSeconds = timeBudgetMinutes.map { $0 * 60 }
     config.objective = objective
     config.windowStride = windowStride
     config.evaluation = evaluation.evaluation
@@ -91,7 +94,7 @@ struct TrainCommand: AsyncParsableCommand {
       try TrainingRun.train(spec: spec, dataset: loaded.dataset, source: data, config: config, run: run)
     }
     print(
-      "\nbest epoch \(result.bestEpoch) of \(result.epochs.count); valid \(config.validMetric) \(String(format: "%.4f", result.bestValid))"
+      "\nstopped: \(result.stopReason)\nbest epoch \(result.bestEpoch) of \(result.epochs.count); valid \(config.validMetric) \(String(format: "%.4f", result.bestValid))"
     )
     print(String(format: "%.1f s per epoch (training only)", result.secondsPerEpoch))
     print("test (\(result.test.protocolLabel)):")

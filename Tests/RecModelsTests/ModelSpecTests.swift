@@ -6,12 +6,12 @@ import Testing
 @Suite struct ModelSpecTests {
   @Test func presetsAndOverridesResolve() throws {
     let spec = try ModelSpec.resolve(model: "recblr", preset: "beauty", overrides: ["dropout=0.3", "maxLength=64"])
-    guard case .recblr(let c) = spec else { Issue.record("not recblr"); return }
+    guard let c = spec.configuration as? RecBLRConfig else { Issue.record("not recblr"); return }
     #expect(c.maxLength == 64)
     #expect(abs(c.dropout - 0.3) < 1e-6)
     #expect(spec.name == "recblr")
     let sas = try ModelSpec.resolve(model: "sasrec", preset: "ml-1m")
-    guard case .sasrec(let s) = sas else { Issue.record("not sasrec"); return }
+    guard let s = sas.configuration as? SASRecConfig else { Issue.record("not sasrec"); return }
     #expect(s.maxLength == 200 && s.hiddenDropoutProbability == 0.2)
     #expect(try ModelSpec.resolve(model: "gru4rec", preset: nil).maxLength == 50)
   }

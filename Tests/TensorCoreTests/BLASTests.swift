@@ -3,10 +3,12 @@ import Testing
 @testable import TensorCore
 
 @Suite struct BLASTests {
-  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-  func gemmMatchesNaiveReference(transA: Bool, transB: Bool) {
+  /// m = 1 takes the matrix-vector path.
+  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [7, 1])
+  func gemmMatchesNaiveReference(transposes: (Bool, Bool), m: Int) {
+    let (transA, transB) = transposes
     var rng = SeededRNG(seed: 42)
-    let (m, n, k) = (7, 5, 9)
+    let (n, k) = (5, 9)
     let a = Tensor(zeros: transA ? [k, m] : [m, k])
     let b = Tensor(zeros: transB ? [n, k] : [k, n])
     a.fillUniform(-1, 1, rng: &rng)

@@ -33,6 +33,16 @@ public final class RecBLR: CausalSequentialRecommender {
     initialize(rng: &rng)
   }
 
+  /// See `replica()`.
+  init(replicaOf other: RecBLR) {
+    config = other.config
+    itemCount = other.itemCount
+    itemEmbedding = Embedding(replicaOf: other.itemEmbedding)
+    embeddingNorm = LayerNorm(replicaOf: other.embeddingNorm)
+    embeddingDropout = Dropout(probability: other.embeddingDropout.probability)
+    blocks = other.blocks.map(RecBLRBlock.init(replicaOf:))
+  }
+
   public var parameters: [Parameter] {
     itemEmbedding.parameters + embeddingNorm.parameters + blocks.flatMap(\.parameters)
   }
@@ -147,6 +157,13 @@ public final class RecBLRBlock: ParameterContainer {
     feedForward = FeedForward(
       name: "\(name).ffn", size: d, innerSize: 4 * d, activation: .silu,
       innerDropoutProbability: config.dropout, outputDropoutProbability: config.dropout, eps: config.layerNormEps)
+  }
+
+  init(recurrent: GatedRecurrentLayer, dropout: Dropout, layerNorm: LayerNorm, feedForward: FeedForward) {
+    self.recurrent = recurrent
+    self.dropout = dropout
+    self.layerNorm = layerNorm
+    self.feedForward = feedForward
   }
 
   public var parameters: [Parameter] { recurrent.parameters + layerNorm.parameters + feedForward.parameters }

@@ -64,13 +64,12 @@ public enum CausalDepthwiseConv {
             let dxRow = dxp.value + (s * steps + tau) * xStride
             let xRow = xp.value + (s * steps + tau) * xStride
             for j in 0..<channels { dxRow[j] = 0 }
+            // Explicit vectors: the vectoriser left this loop scalar (~8× slower).
             for k in max(0, tau + kernelSize - steps)..<kernelSize {
               let dyRow = dyp.value + (s * steps + tau + kernelSize - 1 - k) * channels
               let (tap, dTap) = (tp.value + k * channels, partial + k * channels)
-              for j in 0..<channels {
-                dxRow[j] += tap[j] * dyRow[j]
-                dTap[j] += dyRow[j] * xRow[j]
-              }
+              ElementwiseKernels.addProduct(dxRow, tap, dyRow, count: channels)
+              ElementwiseKernels.addProduct(dTap, dyRow, xRow, count: channels)
             }
             let dyRow = dyp.value + (s * steps + tau) * channels
             for j in 0..<channels { dBiasPartial[j] += dyRow[j] }

@@ -68,6 +68,27 @@ public enum ElementwiseKernels {
     }
   }
 
+  /// y += a ⊙ b over `count` elements, serially, with explicit 8-lane vectors: for loops that write one of several
+  /// pointers the compiler cannot prove disjoint (e.g. two rows of one buffer), the vectoriser often left scalar
+  /// code. Same arithmetic as the scalar loop (a multiply, then an add). y must not overlap a or b except exactly.
+  @inlinable @inline(__always)
+  public static func addProduct(
+    _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int
+  ) {
+    var j = 0
+    while j + 8 <= count {
+      let va = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+      let vb = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
+      let vy = UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(y + j).storeBytes(of: vy + va * vb, as: SIMD8<Float>.self)
+      j += 8
+    }
+    while j < count {
+      y[j] += a[j] * b[j]
+      j += 1
+    }
+  }
+
   /// out[r, c] = row[c] for every row r of a rows×cols matrix.
   public static func broadcastRow(
     _ out: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, rows: Int, cols: Int

@@ -31,7 +31,7 @@ public enum LinearRecurrence {
         for t in 1..<steps {
           let row = t * channels
           let (ht, hPrev, at) = (h + row, h + row - channels, a + row)
-          for j in 0..<channels { ht[j] += at[j] * hPrev[j] }
+          ElementwiseKernels.addProduct(ht, at, hPrev, count: channels)
         }
       }
     }
@@ -60,7 +60,7 @@ public enum LinearRecurrence {
         while t >= 0 {
           let row = t * channels
           let (dt, dNext, aNext) = (delta + row, delta + row + channels, a + row + channels)
-          for j in 0..<channels { dt[j] += aNext[j] * dNext[j] }
+          ElementwiseKernels.addProduct(dt, aNext, dNext, count: channels)  // two rows of one buffer: explicit vectors
           t -= 1
         }
         for t in 1..<steps {

@@ -25,10 +25,22 @@ public enum ReductionKernels {
     return s
   }
 
-  /// Largest element (−∞ for an empty array; NaN elements are skipped).
+  /// Largest element (−∞ for an empty array; NaN elements are skipped). Eight running maxima (the scalar loop does
+  /// not vectorise: it is the softmax's first pass over every item column).
   public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count {
+      let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+      lanes.replace(with: v, where: v .> lanes)
+      i += 8
+    }
     var m = -Float.infinity
-    for i in 0..<count where x[i] > m { m = x[i] }
+    for lane in 0..<8 where lanes[lane] > m { m = lanes[lane] }
+    while i < count {
+      if x[i] > m { m = x[i] }
+      i += 1
+    }
     return m
   }
 

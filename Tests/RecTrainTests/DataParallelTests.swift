@@ -1,0 +1,121 @@
+import NN
+import RecData
+import RecModels
+import TensorCore
+import Testing
+
+@testable import RecTrain
+
+@Suite struct DataParallelTests {
+  static func tinyModel(seed: UInt64 = 5) -> RecBLR {
+    var c = RecBLRConfig()
+    c.hiddenSize = 4
+    c.expand = 2
+    c.layerCount = 2
+    c.dropout = 0.3  // dropout on: each micro-batch must get the same mask in both runs
+    c.maxLength = 6
+    return RecBLR(config: c, itemCount: 12, seed: seed)
+  }
+
+  /// Users with 5…12 items over ids 1…11 (deterministic).
+  static let dataset: SequenceDataset = {
+    let sequences: [[Int32]] = (0..<9).map { (u: Int) -> [Int32] in
+      (0..<(5 + u)).map { (t: Int) -> Int32 in Int32(1 + (u * 7 + t * 5) % 11) }
+    }
+    return SequenceDataset(
+      name: "tiny", sequences: sequences, rawUserIds: sequences.indices.map { "u\($0)" },
+      rawItemIds: [SequenceDataset.paddingRawId] + (1..<12).map { "i\($0)" })
+  }()
+
+  /// Runs every window of the tiny dataset as one optimisation batch of 2-window micro-batches.
+  static func batchGradients(workers: Int) -> (loss: Double, grads: [[Float]], replicaShared: Bool) {
+    let model = tinyModel()
+    let runner = MicroBatchRunner(model: model, workers: workers)
+    let windows = dataset.trainingWindows(maxLength: 6, stride: 3)
+    let micro = stride(from: 0, to: windows.count, by: 2).map { $0..<min($0 + 2, windows.count) }
+    let total = windows.reduce(0) { $0 + Int($1.targetCount) }
+    var rng = SeededRNG(seed: 21)
+    let loss = runner.run(costs: micro.map { Double($0.count) }, rng: &rng) { i, worker, rng in
+      let batch = dataset.windowBatch(windows[micro[i]], maxLength: 6)
+      return (worker as! RecBLR).accumulateWindowGradients(batch, lossScale: 1 / Float(total), rng: &rng)
+    }
+    return (loss, model.parameters.map(\.grad.array), runner.workerCount == workers)
+  }
+
+  @Test func dataParallelGradientsEqualSerialGradients() {
+    let serial = Self.batchGradients(workers: 1)
+    for workers in [2, 3] {
+      let parallel = Self.batchGradients(workers: workers)
+      #expect(parallel.replicaShared, "RecBLR must be replicable")
+      #expect(abs(parallel.loss - serial.loss) <= 1e-9 * abs(serial.loss))
+      var (maxAbs, mismatches): (Float, Int) = (0, 0)
+      for (p, s) in zip(parallel.grads, serial.grads) {
+        for (a, b) in zip(p, s) {
+          maxAbs = max(maxAbs, abs(b))
+          if !(abs(a - b) <= 1e-5 * max(abs(b), 1e-3)) { mismatches += 1 }
+        }
+      }
+      #expect(mismatches == 0, "\(workers) workers: \(mismatches) gradient entries differ beyond 1e-5 relative")
+      #expect(maxAbs > 0)
+    }
+  }
+
+  @Test func replicasShareValuesButNotGradients() {
+    let model = Self.tinyModel()
+    let replica = model.replica()
+    for (m, r) in zip(model.parameters, replica.parameters) {
+      #expect(m.name == r.name)
+      #expect(m.value.ptr == r.value.ptr)
+      #expect(m.grad.ptr != r.grad.ptr)
+    }
+  }
+
+  @Test(arguments: [1, 2, 3])
+  func chunkedScoresEqualOneModelCall(workers: Int) {
+    let model = Self.tinyModel()
+    let examples = LeaveOneOutSplit(Self.dataset).train.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+    let batch = Self.dataset.batch(examples, maxLength: 6)
+    let n = model.itemCount
+    var direct = [Float](repeating: .nan, count: batch.count * n)
+    var chunked = [Float](repeating: .nan, count: batch.count * n)
+    direct.withUnsafeMutableBufferPointer { model.scores(batch, into: $0.baseAddress!) }
+    let runner = MicroBatchRunner(model: model, workers: workers)
+    chunked.withUnsafeMutableBufferPointer { runner.scores(batch, into: $0.baseAddress!, chunkRows: 4) }
+    #expect(Set(batch.lengths).count > 1)  // rows of different lengths get reordered into chunks
+    let mismatches = zip(direct, chunked).filter { !(abs($0 - $1) <= 1e-5 * max(1, abs($0))) }.count
+    #expect(mismatches == 0, "\(mismatches) of \(direct.count) scores differ")
+  }
+
+  @Test func microBatchesAreSpreadByCostDeterministically() {
+    let lists = MicroBatchRunner.assign(costs: [5, 1, 4, 2, 3, 3], workers: 2)
+    // Largest first to the least loaded: 5→w0, 4→w1, 3(#4)→w1, 3(#5)→w0, 2→w1, 1→w0: loads 9 and 9.
+    #expect(lists == [[0, 1, 5], [2, 3, 4]])
+    #expect(MicroBatchRunner.assign(costs: [1], workers: 3) == [[0], [], []])
+  }
+
+  @Test func trainerStepsMatchWithAndWithoutDataParallelism() throws {
+    func train(workers: Int) throws -> (Double, [[Float]], Int) {
+      let model = Self.tinyModel()
+      var config = TrainingConfig()
+      config.objective = .allPositions
+      config.batchSize = 20
+      config.microBatchSize = 6
+      config.windowStride = 3
+      let trainer = try Trainer(
+        model: model, dataset: Self.dataset, split: LeaveOneOutSplit(Self.dataset), config: config)
+      trainer.showProgress = false
+      trainer.dataParallelWorkers = workers
+      let stats = try trainer.trainBatches(epoch: 0, batchLimit: 2)
+      return (stats.meanLoss, model.parameters.map(\.value.array), trainer.activeWorkers)
+    }
+    let (serialLoss, serialValues, _) = try train(workers: 1)
+    let (parallelLoss, parallelValues, workers) = try train(workers: 2)
+    #expect(workers == 2)
+    #expect(abs(serialLoss - parallelLoss) <= 1e-6 * serialLoss)
+    var mismatches = 0
+    for (p, s) in zip(parallelValues, serialValues) {
+      for (a, b) in zip(p, s) where !(abs(a - b) <= 1e-5 * max(abs(b), 1)) { mismatches += 1 }
+    }
+    #expect(mismatches == 0, "\(mismatches) parameter entries differ after two steps")
+  }
+}
