@@ -6,7 +6,7 @@
 #   scripts/crash-test.sh [checkpoint-dir]
 #
 # Without a checkpoint it trains a tiny RecBLR on ML-100K (one epoch, seconds). Environment: PORT (18080),
-# LOAD_SECONDS (20), KILLS (3), CONNECTIONS (16), USERS (500).
+# LOAD_SECONDS (20), KILLS (3), CONNECTIONS (16), USERS (500), SEQREC_BIN (a built seqrec; default: build one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/swiftflags.sh
@@ -20,9 +20,13 @@ SERVER=""
 cleanup() { if [ -n "$SERVER" ]; then kill -9 "$SERVER" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
-scripts/setup.sh
-swift build -c release "${SEQREC_SWIFTFLAGS[@]}" >&2
-BIN="$(swift build -c release "${SEQREC_SWIFTFLAGS[@]}" --show-bin-path)/seqrec"
+if [ -n "${SEQREC_BIN:-}" ]; then
+  BIN="$SEQREC_BIN"
+else
+  scripts/setup.sh
+  swift build -c release "${SEQREC_SWIFTFLAGS[@]}" >&2
+  BIN="$(swift build -c release "${SEQREC_SWIFTFLAGS[@]}" --show-bin-path)/seqrec"
+fi
 
 CHECKPOINT=${1:-}
 if [ -z "$CHECKPOINT" ]; then

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecServe
+import TensorCore
 
 struct VerifyStateCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -25,6 +26,8 @@ struct VerifyStateCommand: AsyncParsableCommand {
       FileHandle.standardError.write(Data("error: \(state): no state store here\n".utf8))
       throw ExitCode.failure
     }
+    // The server's threading (BLAS on one thread): the replay then runs the same arithmetic, bit for bit.
+    Parallel.configure(owner: .app, threads: 1)
     let report = try reportingErrors {
       let ids = try acknowledged.map {
         try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n").map(String.init)
