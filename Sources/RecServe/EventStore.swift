@@ -14,9 +14,10 @@ public struct LoggedEvent: Equatable, Sendable {
 ///
 /// - `event`: the append-only event log, the source of truth. `seq` gives arrival order; `event_id` is unique when
 ///   given, so a retried event is recognised and applied once.
-/// - `user_state`: each user's state after all of their logged events, tagged with the fingerprint of the model
-///   that computed it and the `seq` of the last event it includes. Written in the same transaction as the events,
-///   so after a crash it always equals a replay of the log (or is rebuilt when its tag names another model).
+/// - `user_state`: each user's state after their logged events up to `last_seq`, tagged with the fingerprint of the
+///   model that computed it. Written in the same transaction as the events it includes (every few events of the
+///   user, see `EventWriter`), so after a crash it always equals a replay of the log up to `last_seq`; loading it
+///   replays the user's later events, and a state with another model's tag is rebuilt from the whole log.
 public final class EventStore: Sendable {
   public let path: String
   let pool: DatabasePool
@@ -27,6 +28,12 @@ public final class EventStore: Sendable {
     var configuration = Configuration()
     configuration.label = "seqrec-state"
     configuration.busyMode = .timeout(5)
+    configuration.prepareDatabase { db in
+      // Every connection keeps up to 64 MiB of pages and reads the database file through a memory map, so the
+      // writer finds the user states it updates in memory instead of re-reading them with pread per transaction.
+      try db.execute(sql: "PRAGMA cache_size = -65536")
+      try db.execute(sql: "PRAGMA mmap_size = 268435456")
+    }
     do {
       pool = try DatabasePool(path: path, configuration: configuration)
       // GRDB sets `synchronous = NORMAL` with WAL; FULL makes every commit durable against power loss too.
@@ -125,6 +132,13 @@ public final class EventStore: Sendable {
     let statement = try db.cachedStatement(
       sql: "SELECT seq, event_id, user, item, timestamp FROM event WHERE user = ? ORDER BY seq")
     return try Row.fetchAll(statement, arguments: [user]).map(Self.event)
+  }
+
+  /// The logged events of `user` after sequence number `sequence`, in arrival order.
+  func events(of user: String, after sequence: Int64, in db: Database) throws -> [LoggedEvent] {
+    let statement = try db.cachedStatement(
+      sql: "SELECT seq, event_id, user, item, timestamp FROM event WHERE user = ? AND seq > ? ORDER BY seq")
+    return try Row.fetchAll(statement, arguments: [user, sequence]).map(Self.event)
   }
 
   static func event(_ row: Row) -> LoggedEvent {

@@ -30,8 +30,13 @@ public struct AppendOutcome: Equatable, Sendable {
 /// arrival order), commits (one fsync for the lot), then acknowledges every request of the batch. While one batch
 /// commits, the next one queues, so throughput does not collapse to one fsync per request.
 ///
+/// A user's state is stored (in the same transaction as the events) once `stateSaveInterval` of the user's events
+/// have accumulated since it was last stored, not after every event: each stored state is a few KiB, and writing it
+/// per event would dominate the transaction. Loading a state replays the user's events logged after it, so what
+/// the server serves always equals a replay of the whole log, crash or not.
+///
 /// It also owns the state cache: only committed states enter it. As a `Service` it drains its queue on graceful
-/// shutdown, checkpoints the WAL and closes the store.
+/// shutdown, stores every state with unsaved events, checkpoints the WAL and closes the store.
 public final class EventWriter: Service, Sendable {
   let store: EventStore
   let model: ServedModel
@@ -39,17 +44,22 @@ public final class EventWriter: Service, Sendable {
   let popularity: ItemPopularity
   let metrics: ServerMetrics
   let queue: WriteQueue
+  let stateSaveInterval: Int
+  let saveStatesAtShutdown: Bool
 
   init(
     store: EventStore, model: ServedModel, cache: StateCache, popularity: ItemPopularity, metrics: ServerMetrics,
-    maxEventsPerTransaction: Int
+    maxEventsPerTransaction: Int, stateSaveInterval: Int, saveStatesAtShutdown: Bool = true
   ) {
+    precondition(stateSaveInterval > 0, "a state must be stored at least every event")
     self.store = store
     self.model = model
     self.cache = cache
     self.popularity = popularity
     self.metrics = metrics
     self.queue = WriteQueue(maxEventsPerBatch: maxEventsPerTransaction)
+    self.stateSaveInterval = stateSaveInterval
+    self.saveStatesAtShutdown = saveStatesAtShutdown
   }
 
   /// Appends `events` (in order) and returns once they are durable.
@@ -58,8 +68,9 @@ public final class EventWriter: Service, Sendable {
     return outcome
   }
 
-  /// The committed state of `user` (an empty state when the user has no events): from the cache, else loaded —
-  /// or rebuilt from the log when missing or computed by another model — by the writer, which caches it.
+  /// The committed state of `user` (an empty state when the user has no events): from the cache, else loaded
+  /// (the stored state plus the user's later events) — or rebuilt from the log when missing or computed by another
+  /// model — by the writer, which caches it.
   public func state(of user: String) async throws -> UserState {
     if let state = cache.state(of: user) { return state }
     guard case .state(let state) = try await submit(.load(user)) else { fatalError("writer reply mismatch") }
@@ -82,7 +93,23 @@ public final class EventWriter: Service, Sendable {
     } onCancelOrGracefulShutdown: { [queue] in
       queue.close()
     }
+    if saveStatesAtShutdown { try saveUnsavedStates() }
     try store.checkpointAndClose()
+  }
+
+  /// Stores, in one transaction, every cached state whose newest events are not in the stored state yet (after
+  /// the queue is drained, so a clean restart replays nothing).
+  /// Synchronous: the task is being cancelled, and GRDB's async write would refuse to start.
+  private func saveUnsavedStates() throws {
+    let pending = cache.unsavedEntries()
+    guard !pending.isEmpty else { return }
+    try store.pool.write { [store, model] db in
+      for (user, entry) in pending {
+        try store.saveState(
+          entry.state, of: user, fingerprint: model.fingerprint, lastSequence: entry.lastSequence, in: db)
+      }
+    }
+    metrics.statesSaved.increment(by: Int64(pending.count))
   }
 
   /// Runs one batch of jobs in one transaction, then answers each job.
@@ -100,6 +127,8 @@ public final class EventWriter: Service, Sendable {
       metrics.eventsDuplicate.increment(by: Int64(result.duplicates))
       metrics.transactionEvents.record(Double(result.appliedItems.count + result.duplicates))
       metrics.stateRebuilds.increment(by: Int64(result.rebuilds))
+      metrics.eventsReplayedOnLoad.increment(by: Int64(result.replayedOnLoad))
+      metrics.statesSaved.increment(by: Int64(result.saved))
       metrics.transactionDuration.record(ContinuousClock.now - started)
       for (job, reply) in zip(jobs, result.replies) { job.reply.resume(returning: reply) }
     } catch {
@@ -110,38 +139,43 @@ public final class EventWriter: Service, Sendable {
 
   private struct BatchResult: Sendable {
     var replies: [WriteJob.Reply] = []
-    var states: [String: UserState] = [:]
+    var states: [String: CachedState] = [:]
     var appliedItems: [Int32] = []
     var duplicates = 0
     var rebuilds = 0
+    var replayedOnLoad = 0
+    var saved = 0
   }
 
-  private struct WorkingState {
-    var state: UserState
-    var lastSequence: Int64
-    var dirty: Bool
-  }
-
-  /// Inside the transaction: append events in order, advancing each user's state, then save the touched states.
+  /// Inside the transaction: append events in order, advancing each user's state, then store the states that
+  /// reached `stateSaveInterval` unsaved events (and rebuilt ones).
   private func apply(_ works: [WriteJob.Work], receivedAt: Double, in db: Database) throws -> BatchResult {
     var result = BatchResult()
-    var working: [String: WorkingState] = [:]
-    func current(_ user: String) throws -> WorkingState {
-      if let entry = working[user] { return entry }
-      if let state = cache.state(of: user) { return WorkingState(state: state, lastSequence: 0, dirty: false) }
-      if let (state, last) = try store.storedState(of: user, fingerprint: model.fingerprint, in: db),
-        model.accepts(state)
+    var working: [String: CachedState] = [:]
+    var rebuilt: Set<String> = []
+    func current(_ user: String) throws -> CachedState {
+      if let entry = working[user] ?? cache.entry(of: user) { return entry }
+      if let (stored, last) = try store.storedState(of: user, fingerprint: model.fingerprint, in: db),
+        model.accepts(stored)
       {
-        return WorkingState(state: state, lastSequence: last, dirty: false)
+        // The events logged after the stored state (not stored yet when the server stopped, or evicted).
+        let later = try store.events(of: user, after: last, in: db)
+        var state = stored
+        for event in later {
+          if let item = model.itemId(raw: event.item) { model.advance(&state, item: item) }
+        }
+        result.replayedOnLoad += later.count
+        return CachedState(state: state, lastSequence: later.last?.sequence ?? last, unsavedEvents: later.count)
       }
       // Missing, or computed by another model: replay the log (items this model does not know are skipped).
       let events = try store.events(of: user, in: db)
       guard let last = events.last else {
-        return WorkingState(state: model.initialState(), lastSequence: 0, dirty: false)
+        return CachedState(state: model.initialState(), lastSequence: 0, unsavedEvents: 0)
       }
       result.rebuilds += 1
+      rebuilt.insert(user)
       let state = model.replay(events.compactMap { model.itemId(raw: $0.item) })
-      return WorkingState(state: state, lastSequence: last.sequence, dirty: true)
+      return CachedState(state: state, lastSequence: last.sequence, unsavedEvents: events.count)
     }
     for work in works {
       switch work {
@@ -160,7 +194,7 @@ public final class EventWriter: Service, Sendable {
           }
           model.advance(&entry.state, item: event.itemId)
           entry.lastSequence = sequence
-          entry.dirty = true
+          entry.unsavedEvents += 1
           working[event.user] = entry
           outcome.applied += 1
           result.appliedItems.append(event.itemId)
@@ -173,12 +207,14 @@ public final class EventWriter: Service, Sendable {
         result.replies.append(.state(entry.state))
       }
     }
-    for (user, entry) in working {
-      if entry.dirty {
+    for (user, var entry) in working {
+      if entry.unsavedEvents >= stateSaveInterval || (rebuilt.contains(user) && entry.unsavedEvents > 0) {
         try store.saveState(
           entry.state, of: user, fingerprint: model.fingerprint, lastSequence: entry.lastSequence, in: db)
+        entry.unsavedEvents = 0
+        result.saved += 1
       }
-      result.states[user] = entry.state
+      result.states[user] = entry
     }
     return result
   }

@@ -30,6 +30,11 @@ public final class RecommendationEngine: Sendable {
     public var cachedUsers = 200_000
     /// Most events one group-commit transaction takes.
     public var maxEventsPerTransaction = 4_096
+    /// A user's state is stored after this many of the user's events (1: after every event); loading a state
+    /// replays the events logged after it.
+    public var stateSaveInterval = 16
+    /// Store every state with unsaved events at graceful shutdown. Tests turn it off to see what a crash leaves.
+    public var saveStatesAtShutdown = true
     /// Item counts added to the log's (e.g. the training data's), indexed by internal id.
     public var popularityPrior: [Int64]? = nil
     public var limits = RequestLimits()
@@ -49,7 +54,8 @@ public final class RecommendationEngine: Sendable {
     }
     self.writer = EventWriter(
       store: store, model: model, cache: StateCache(capacity: options.cachedUsers), popularity: popularity,
-      metrics: metrics, maxEventsPerTransaction: options.maxEventsPerTransaction)
+      metrics: metrics, maxEventsPerTransaction: options.maxEventsPerTransaction,
+      stateSaveInterval: options.stateSaveInterval, saveStatesAtShutdown: options.saveStatesAtShutdown)
   }
 
   /// Appends the events of a POST /v1/events body; returns once they are durable.

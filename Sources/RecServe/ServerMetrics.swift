@@ -10,6 +10,8 @@ public final class ServerMetrics: Sendable {
   let transactionEvents: ValueHistogram
   let transactionDuration: DurationHistogram
   let stateRebuilds: Counter
+  let statesSaved: Counter
+  let eventsReplayedOnLoad: Counter
 
   static let latencyBuckets: [Duration] = [
     .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
@@ -32,6 +34,12 @@ public final class ServerMetrics: Sendable {
     stateRebuilds = registry.makeCounter(
       descriptor: Self.name(
         "state_rebuilds", "total", "User states rebuilt from the event log (missing, or computed by another model)."))
+    statesSaved = registry.makeCounter(
+      descriptor: Self.name("states_saved", "total", "User states written to the state table."))
+    eventsReplayedOnLoad = registry.makeCounter(
+      descriptor: Self.name(
+        "events_replayed_on_load", "total",
+        "Logged events applied to a stored state when loading it (logged after the state was last stored)."))
   }
 
   static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -1,12 +1,21 @@
 import Foundation
 import RecEval
 
+/// A user's committed state as the writer tracks it: the state after every logged event of the user up to
+/// `lastSequence`, and how many of those events came after the state last stored in the `user_state` table.
+struct CachedState: Sendable {
+  var state: UserState
+  var lastSequence: Int64
+  var unsavedEvents: Int
+}
+
 /// Users' committed states in memory, so a recommendation reads no SQLite. Only the event writer inserts (after
-/// its transaction committed), so every entry equals the stored state; readers only look up. Bounded: past
-/// `capacity` users, arbitrary entries are dropped (they are reloaded from the store on their next use).
+/// its transaction committed), so every entry equals a replay of the user's committed log; readers only look up.
+/// Bounded: past `capacity` users, arbitrary entries are dropped (they are reloaded from the store on their next
+/// use: the stored state plus a replay of the user's events logged after it).
 final class StateCache: @unchecked Sendable {
   private let lock = NSLock()
-  private var states: [String: UserState] = [:]
+  private var entries: [String: CachedState] = [:]
   let capacity: Int
 
   init(capacity: Int) {
@@ -17,24 +26,38 @@ final class StateCache: @unchecked Sendable {
   func state(of user: String) -> UserState? {
     lock.lock()
     defer { lock.unlock() }
-    return states[user]
+    return entries[user]?.state
+  }
+
+  /// Writer only.
+  func entry(of user: String) -> CachedState? {
+    lock.lock()
+    defer { lock.unlock() }
+    return entries[user]
   }
 
   /// Writer only: the committed states of one transaction.
-  func store(_ committed: [String: UserState]) {
+  func store(_ committed: [String: CachedState]) {
     lock.lock()
     defer { lock.unlock() }
-    if states.count + committed.count > capacity {
-      let excess = states.count + committed.count - capacity + capacity / 8
-      for key in states.keys.prefix(excess) where committed[key] == nil { states[key] = nil }
+    if entries.count + committed.count > capacity {
+      let excess = entries.count + committed.count - capacity + capacity / 8
+      for key in entries.keys.prefix(excess) where committed[key] == nil { entries[key] = nil }
     }
-    states.merge(committed) { _, new in new }
+    entries.merge(committed) { _, new in new }
+  }
+
+  /// Writer only: the entries whose newest events are not in their stored state yet.
+  func unsavedEntries() -> [(user: String, entry: CachedState)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return entries.filter { $0.value.unsavedEvents > 0 }.map { (user: $0.key, entry: $0.value) }
   }
 
   var count: Int {
     lock.lock()
     defer { lock.unlock() }
-    return states.count
+    return entries.count
   }
 }
 

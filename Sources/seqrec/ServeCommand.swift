@@ -32,6 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "Most events in one group-commit transaction.") var maxEventsPerTransaction = 4_096
   @Option(
     help: ArgumentHelp(
+      "Store a user's state after this many of the user's events (1: after every event).",
+      discussion: "Loading a state replays the events logged after it, so answers do not depend on this."))
+  var stateSaveInterval = 16
+  @Option(
+    help: ArgumentHelp(
       "The checkpoint's training file: its item counts seed the most-popular fallback (checked by fingerprint).",
       discussion: "Without it, popularity counts only the events in the log."))
   var data: String?
@@ -39,8 +44,10 @@ struct ServeCommand: AsyncParsableCommand {
 
   func validate() throws {
     if !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
-    if cachedUsers < 1 || maxBodyBytes < 1 || maxEventsPerRequest < 1 || maxEventsPerTransaction < 1 {
-      throw ValidationError("--cached-users and the --max-* limits must be at least 1")
+    if cachedUsers < 1 || maxBodyBytes < 1 || maxEventsPerRequest < 1 || maxEventsPerTransaction < 1
+      || stateSaveInterval < 1
+    {
+      throw ValidationError("--cached-users, --state-save-interval and the --max-* limits must be at least 1")
     }
   }
 
@@ -50,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
     var options = RecommendationEngine.Options()
     options.cachedUsers = cachedUsers
     options.maxEventsPerTransaction = maxEventsPerTransaction
+    options.stateSaveInterval = stateSaveInterval
     options.limits.maxBodyBytes = maxBodyBytes
     options.limits.maxEventsPerRequest = maxEventsPerRequest
     if let data {

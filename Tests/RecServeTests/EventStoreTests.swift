@@ -154,6 +154,43 @@ import Testing
     #expect(third.metrics.text().contains("seqrec_state_rebuilds_total 1"))
   }
 
+  @Test func statesAreStoredEveryFewEventsAndLaterEventsAreReplayedOnLoad() async throws {
+    let path = temporaryStatePath()
+    defer { removeStore(path) }
+    let model = try Self.servedModel()
+    var options = RecommendationEngine.Options()
+    options.stateSaveInterval = 4
+    options.saveStatesAtShutdown = false  // what a crash leaves: the newest events only in the log
+    let history = [3, 4, 5, 6, 9, 2, 7, 8, 1, 11]
+    let engine = try RecommendationEngine(model: model, statePath: path, options: options)
+    try await Self.withWriter(engine) {
+      for (i, item) in history.enumerated() {
+        _ = try await engine.writer.append([Self.event("erin", item, id: "e\(i)")])
+      }
+    }
+    #expect(engine.metrics.text().contains("seqrec_states_saved_total 2"))
+    let store = try EventStore(path: path)
+    let stored = try await store.pool.read { db in
+      try store.storedState(of: "erin", fingerprint: model.fingerprint, in: db)
+    }
+    // Stored after the 4th and the 8th event.
+    #expect(stored?.0 == model.replay(history.prefix(8).map(Int32.init)))
+    let report = try StateVerifier.verify(store: store, model: model)
+    #expect(report.passed && report.storedStates == 1 && report.eventsAfterStoredStates == 2, "\(report.summary)")
+    try store.close()
+
+    // A restart serves the stored state plus the two later events: the replay of the whole log.
+    let reopened = try RecommendationEngine(model: model, statePath: path)
+    let loaded = try await Self.withWriter(reopened) { try await reopened.writer.state(of: "erin") }
+    #expect(loaded == model.replay(history.map(Int32.init)))
+    let metrics = reopened.metrics.text()
+    #expect(metrics.contains("seqrec_events_replayed_on_load_total 2"), "\(metrics)")
+    #expect(!metrics.contains("seqrec_state_rebuilds_total 1"))
+    // Its graceful shutdown stored the state: nothing is left to replay.
+    let final = try StateVerifier.verify(store: try EventStore(path: path), model: model)
+    #expect(final.passed && final.eventsAfterStoredStates == 0, "\(final.summary)")
+  }
+
   @Test func modelsWithoutAStreamingFormRecomputeFromTheLastLItems() async throws {
     let path = temporaryStatePath()
     defer { removeStore(path) }
