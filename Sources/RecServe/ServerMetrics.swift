@@ -48,14 +48,29 @@ public final class ServerMetrics: Sendable {
 
   /// Counts one HTTP request and records its latency, by route template (not raw path: bounded label values).
   func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-    registry.makeCounter(
-      descriptor: Self.name("http_requests", "total", "HTTP requests by route, method and status."),
-      labels: [("route", route), ("method", method), ("status", String(status))]
-    ).increment()
-    registry.makeDurationHistogram(
-      descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route."),
-      labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets
-    ).record(duration)
+    let series = requestSeries(RequestKey(route: route, method: method, status: status))
+    series.count.increment()
+    series.latency.record(duration)
+  }
+
+  /// The registry looks a labelled metric up by its name and labels under a lock; the server asks for the same few
+  /// series on every request, so they are kept here once made.
+  private let requestSeriesCache = RequestSeriesCache()
+
+  private func requestSeries(_ key: RequestKey) -> RequestSeries {
+    requestSeriesCache.withLock { cache in
+      if let series = cache[key] { return series }
+      let series = (
+        count: registry.makeCounter(
+          descriptor: Self.name("http_requests", "total", "HTTP requests by route, method and status."),
+          labels: [("route", key.route), ("method", key.method), ("status", String(key.status))]),
+        latency: registry.makeDurationHistogram(
+          descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route."),
+          labels: [("route", key.route), ("method", key.method)], buckets: Self.latencyBuckets)
+      )
+      cache[key] = series
+      return series
+    }
   }
 
   /// Counts one recommendation list by where it came from (model or most-popular fallback).
@@ -68,4 +83,23 @@ public final class ServerMetrics: Sendable {
 
   /// The Prometheus text exposition of every metric.
   public func text() -> String { registry.emitToString() }
+}
+
+private struct RequestKey: Hashable {
+  var route: String
+  var method: String
+  var status: Int
+}
+
+private typealias RequestSeries = (count: Counter, latency: DurationHistogram)
+
+private final class RequestSeriesCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var series: [RequestKey: RequestSeries] = [:]
+
+  func withLock<T>(_ body: (inout [RequestKey: RequestSeries]) -> T) -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return body(&series)
+  }
 }
