@@ -48,6 +48,16 @@ public final class GRU: ParameterContainer {
     biasHH = bias ? Parameter(name: "\(name).bias_hh_l0", shape: [3 * hiddenSize]) : nil
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: GRU) {
+    inputSize = other.inputSize
+    hiddenSize = other.hiddenSize
+    weightIH = Parameter(sharing: other.weightIH)
+    weightHH = Parameter(sharing: other.weightHH)
+    biasIH = other.biasIH.map(Parameter.init(sharing:))
+    biasHH = other.biasHH.map(Parameter.init(sharing:))
+  }
+
   public var parameters: [Parameter] { [weightIH, weightHH] + [biasIH, biasHH].compactMap { $0 } }
 
   /// Rows per worker for the elementwise step kernels, so tiny batches stay on one thread.

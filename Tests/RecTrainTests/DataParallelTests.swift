@@ -27,9 +27,26 @@ import Testing
       rawItemIds: [SequenceDataset.paddingRawId] + (1..<12).map { "i\($0)" })
   }()
 
+  /// A tiny model of each replicable kind, dropout on (each micro-batch must get the same mask in both runs).
+  static func tinyModel(_ name: String, seed: UInt64 = 5) -> any ReplicableRecommender {
+    switch name {
+    case "sasrec":
+      var c = SASRecConfig()
+      (c.hiddenSize, c.innerSize, c.headCount, c.layerCount, c.maxLength) = (4, 8, 2, 2, 6)
+      (c.hiddenDropoutProbability, c.attentionDropoutProbability) = (0.3, 0.3)
+      return SASRec(config: c, itemCount: 12, seed: seed)
+    case "gru4rec":
+      var c = GRU4RecConfig()
+      (c.embeddingSize, c.hiddenSize, c.maxLength, c.dropoutProbability) = (4, 6, 6, 0.3)
+      return GRU4Rec(config: c, itemCount: 12, seed: seed)
+    default:
+      return tinyModel(seed: seed)
+    }
+  }
+
   /// Runs every window of the tiny dataset as one optimisation batch of 2-window micro-batches.
-  static func batchGradients(workers: Int) -> (loss: Double, grads: [[Float]], replicaShared: Bool) {
-    let model = tinyModel()
+  static func batchGradients(_ name: String, workers: Int) -> (loss: Double, grads: [[Float]], replicaShared: Bool) {
+    let model = tinyModel(name)
     let runner = MicroBatchRunner(model: model, workers: workers)
     let windows = dataset.trainingWindows(maxLength: 6, stride: 3)
     let micro = stride(from: 0, to: windows.count, by: 2).map { $0..<min($0 + 2, windows.count) }
@@ -37,16 +54,18 @@ import Testing
     var rng = SeededRNG(seed: 21)
     let loss = runner.run(costs: micro.map { Double($0.count) }, rng: &rng) { i, worker, rng in
       let batch = dataset.windowBatch(windows[micro[i]], maxLength: 6)
-      return (worker as! RecBLR).accumulateWindowGradients(batch, lossScale: 1 / Float(total), rng: &rng)
+      return (worker as! any CausalSequentialRecommender).accumulateWindowGradients(
+        batch, lossScale: 1 / Float(total), rng: &rng)
     }
     return (loss, model.parameters.map(\.grad.array), runner.workerCount == workers)
   }
 
-  @Test func dataParallelGradientsEqualSerialGradients() {
-    let serial = Self.batchGradients(workers: 1)
+  @Test(arguments: ["recblr", "sasrec", "gru4rec"])
+  func dataParallelGradientsEqualSerialGradients(model: String) {
+    let serial = Self.batchGradients(model, workers: 1)
     for workers in [2, 3] {
-      let parallel = Self.batchGradients(workers: workers)
-      #expect(parallel.replicaShared, "RecBLR must be replicable")
+      let parallel = Self.batchGradients(model, workers: workers)
+      #expect(parallel.replicaShared, "\(model) must be replicable")
       #expect(abs(parallel.loss - serial.loss) <= 1e-9 * abs(serial.loss))
       var (maxAbs, mismatches): (Float, Int) = (0, 0)
       for (p, s) in zip(parallel.grads, serial.grads) {
@@ -55,14 +74,16 @@ import Testing
           if !(abs(a - b) <= 1e-5 * max(abs(b), 1e-3)) { mismatches += 1 }
         }
       }
-      #expect(mismatches == 0, "\(workers) workers: \(mismatches) gradient entries differ beyond 1e-5 relative")
+      #expect(mismatches == 0, "\(model), \(workers) workers: \(mismatches) gradient entries differ beyond 1e-5")
       #expect(maxAbs > 0)
     }
   }
 
-  @Test func replicasShareValuesButNotGradients() {
-    let model = Self.tinyModel()
+  @Test(arguments: ["recblr", "sasrec", "gru4rec"])
+  func replicasShareValuesButNotGradients(model name: String) {
+    let model = Self.tinyModel(name)
     let replica = model.replica()
+    #expect(model.parameters.count == replica.parameters.count)
     for (m, r) in zip(model.parameters, replica.parameters) {
       #expect(m.name == r.name)
       #expect(m.value.ptr == r.value.ptr)

@@ -70,7 +70,7 @@ struct GRU4RecCache {
 
 /// GRU4Rec with RecBole's parameter names: item_embedding.weight [N, e], gru_layers.weight_ih_l0 [3H, e],
 /// gru_layers.weight_hh_l0 [3H, H] (gate order r, z, n), dense.weight [e, H], dense.bias [e].
-public final class GRU4Rec: CausalSequentialRecommender, TiedCausalModel {
+public final class GRU4Rec: CausalSequentialRecommender, TiedCausalModel, ReplicableRecommender {
   public let config: GRU4RecConfig
   public let itemCount: Int
   public var name: String { "gru4rec" }
@@ -101,7 +101,20 @@ public final class GRU4Rec: CausalSequentialRecommender, TiedCausalModel {
     dense.bias?.initUniform(bound: denseBound, rng: &rng)
   }
 
+  /// See `replica()`.
+  init(replicaOf other: GRU4Rec) {
+    config = other.config
+    itemCount = other.itemCount
+    itemEmbedding = Embedding(replicaOf: other.itemEmbedding)
+    embeddingDropout = Dropout(probability: other.embeddingDropout.probability)
+    gru = GRU(replicaOf: other.gru)
+    dense = Linear(replicaOf: other.dense)
+  }
+
   public var parameters: [Parameter] { itemEmbedding.parameters + gru.parameters + dense.parameters }
+
+  /// A data-parallel replica: same config, every parameter value shared with this model, private gradients.
+  public func replica() -> GRU4Rec { GRU4Rec(replicaOf: self) }
 
   // MARK: - Objectives and scores
 

@@ -93,7 +93,7 @@ struct SASRecCache {
 
 /// SASRec with RecBole's parameter names: item_embedding.weight [N, d], position_embedding.weight [L, d],
 /// trm_encoder.layer.{i}.… (see `SASRecLayer`), LayerNorm.{weight,bias} (the embedding LayerNorm).
-public final class SASRec: CausalSequentialRecommender, TiedCausalModel {
+public final class SASRec: CausalSequentialRecommender, TiedCausalModel, ReplicableRecommender {
   public let config: SASRecConfig
   public let itemCount: Int
   public var name: String { "sasrec" }
@@ -124,10 +124,24 @@ public final class SASRec: CausalSequentialRecommender, TiedCausalModel {
     }
   }
 
+  /// See `replica()`.
+  init(replicaOf other: SASRec) {
+    config = other.config
+    itemCount = other.itemCount
+    itemEmbedding = Embedding(replicaOf: other.itemEmbedding)
+    positionEmbedding = Embedding(replicaOf: other.positionEmbedding)
+    layers = other.layers.map(SASRecLayer.init(replicaOf:))
+    embeddingNorm = LayerNorm(replicaOf: other.embeddingNorm)
+    embeddingDropout = Dropout(probability: other.embeddingDropout.probability)
+  }
+
   public var parameters: [Parameter] {
     itemEmbedding.parameters + positionEmbedding.parameters + layers.flatMap(\.parameters)
       + embeddingNorm.parameters
   }
+
+  /// A data-parallel replica: same config, every parameter value shared with this model, private gradients.
+  public func replica() -> SASRec { SASRec(replicaOf: self) }
 
   // MARK: - Objectives and scores
 

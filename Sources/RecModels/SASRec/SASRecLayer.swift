@@ -51,6 +51,18 @@ final class SASRecLayer: ParameterContainer {
       eps: config.layerNormEpsilon, names: .recbole)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  init(replicaOf other: SASRecLayer) {
+    query = Linear(replicaOf: other.query)
+    key = Linear(replicaOf: other.key)
+    value = Linear(replicaOf: other.value)
+    attention = other.attention
+    dense = Linear(replicaOf: other.dense)
+    outputDropout = Dropout(probability: other.outputDropout.probability)
+    attentionNorm = LayerNorm(replicaOf: other.attentionNorm)
+    feedForward = FeedForward(replicaOf: other.feedForward)
+  }
+
   var parameters: [Parameter] {
     query.parameters + key.parameters + value.parameters + dense.parameters + attentionNorm.parameters
       + feedForward.parameters
