@@ -199,7 +199,6 @@ public struct CausalSelfAttention: Sendable {
 
 // MARK: - Row kernels
 
-// TODO(lead): use the shared kernel (masked softmax over a row prefix).
 /// Softmax of `row[0..<keyCount]` in place where keys `0..<allowed` are allowed. With `maskValue == −inf` the other
 /// keys get probability exactly 0 (all zeros when `allowed == 0`); with a finite `maskValue` it is added to them and
 /// the softmax runs over all `keyCount` keys. When no key is allowed, that offset is the same for every key and
@@ -213,28 +212,15 @@ private func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, keyCount: Int,
     if allowed > 0 { for s in allowed..<max(allowed, keyCount) { row[s] += maskValue } }
     span = keyCount
   }
-  if span == 0 { return }
-  var top = -Float.infinity
-  for s in 0..<span { top = max(top, row[s]) }
-  var sum: Float = 0
-  for s in 0..<span {
-    let e = Foundation.exp(row[s] - top)
-    row[s] = e
-    sum += e
-  }
-  let inv = 1 / sum
-  for s in 0..<span { row[s] *= inv }
+  SoftmaxKernels.softmaxRow(row, row, count: span)
 }
 
-// TODO(lead): use the shared kernel (softmax backward).
 /// Softmax backward in place over keys `0..<allowed`: grad ← p ⊙ (grad − Σ p ⊙ grad); keys `allowed..<keyCount`
 /// (probability exactly 0) get 0.
 @inline(__always)
 private func softmaxBackwardRow(
   probs p: UnsafePointer<Float>, grad g: UnsafeMutablePointer<Float>, keyCount: Int, allowed: Int
 ) {
-  var dot: Float = 0
-  for s in 0..<allowed { dot += p[s] * g[s] }
-  for s in 0..<allowed { g[s] = p[s] * (g[s] - dot) }
+  SoftmaxKernels.backwardRow(g, y: p, dy: g, count: allowed)
   for s in allowed..<max(allowed, keyCount) { g[s] = 0 }
 }

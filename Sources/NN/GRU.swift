@@ -224,14 +224,6 @@ public final class GRU: ParameterContainer {
 
 // MARK: - Cell kernels
 
-// TODO(lead): use the shared kernel (sigmoid).
-@inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-
-// TODO(lead): use the shared kernel (tanh).
-/// tanh(x) = 1 − 2 / (e^{2x} + 1): one expf, about 3x faster than glibc's tanhf (which goes through expm1f), absolute
-/// error ~1e-7, and exactly ±1 without NaN when e^{2x} overflows or underflows.
-@inline(__always) private func tanh(_ x: Float) -> Float { 1 - 2 / (Foundation.exp(2 * x) + 1) }
-
 /// One GRU step for one batch row. `inputProjection` = W_i· x + b_i· and `recurrent` = W_h· h (no bias), each
 /// [3H]; `gates` may alias `inputProjection` (it is read before it is overwritten with r, z, n).
 @inline(__always)
@@ -251,9 +243,9 @@ func gruCell(
       ghZ += gh[n + j]
       ghN += gh[2 * n + j]
     }
-    let r = sigmoid(gi[j] + ghR)
-    let z = sigmoid(gi[n + j] + ghZ)
-    let candidate = tanh(gi[2 * n + j] + r * ghN)
+    let r = FastMath.sigmoid(gi[j] + ghR)
+    let z = FastMath.sigmoid(gi[n + j] + ghZ)
+    let candidate = FastMath.tanh(gi[2 * n + j] + r * ghN)
     gates[j] = r
     gates[n + j] = z
     gates[2 * n + j] = candidate

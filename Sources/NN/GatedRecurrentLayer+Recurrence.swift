@@ -54,8 +54,8 @@ extension GatedRecurrentLayer {
       y: convOut.ptr, x: projection.ptr, xStride: projection.matrixShape.1, weight: convWeight.value.ptr,
       bias: convBias.value.ptr,
       batch: batch, steps: steps, channels: h, kernelSize: kernelSize)
-    Elementwise.silu(activated.ptr, convOut.ptr, count: rows * h)
-    Elementwise.broadcastRows(gateLogits.ptr, gateBias.value.ptr, rows: rows, width: 2 * h)
+    ActivationKernels.siluForward(activated.ptr, convOut.ptr, count: rows * h)
+    ElementwiseKernels.broadcastRow(gateLogits.ptr, gateBias.value.ptr, rows: rows, cols: 2 * h)
     BLAS.gemm(
       transA: false, transB: true, m: rows, n: 2 * h, k: h, a: activated.ptr, lda: h,
       b: gateWeight.value.ptr, ldb: h, beta: 1, c: gateLogits.ptr, ldc: 2 * h)
@@ -85,7 +85,7 @@ extension GatedRecurrentLayer {
       dLambda: lambda.grad.ptr, dDecay: dDecay.ptr, dInput: dState.ptr, recurrenceLogits: gateLogits.ptr,
       inputLogits: gateLogits.ptr + h, logitStride: 2 * h, lambda: lambda.value.ptr, u: activated.ptr,
       decay: decay.ptr, rows: rows, channels: h)
-    Elementwise.sumRows(into: gateBias.grad.ptr, dGateLogits.ptr, rows: rows, width: 2 * h)
+    ReductionKernels.accumulateColumnSumsInParallel(gateBias.grad.ptr, dGateLogits.ptr, rows: rows, cols: 2 * h)
     BLAS.gemm(
       transA: true, transB: false, m: 2 * h, n: h, k: rows, a: dGateLogits.ptr, lda: 2 * h,
       b: activated.ptr, ldb: h, beta: 1, c: gateWeight.grad.ptr, ldc: h)
@@ -93,7 +93,7 @@ extension GatedRecurrentLayer {
       transA: false, transB: false, m: rows, n: h, k: 2 * h, a: dGateLogits.ptr, lda: 2 * h,
       b: gateWeight.value.ptr, ldb: h, beta: 1, c: dActivated.ptr, ldc: h)
     // ∂(conv output), in place.
-    Elementwise.siluBackward(inPlace: dActivated.ptr, convOut.ptr, count: rows * h)
+    ActivationKernels.siluBackward(dActivated.ptr, x: convOut.ptr, dy: dActivated.ptr, count: rows * h)
     CausalDepthwiseConv.backward(
       dX: dProjection.ptr, dWeight: convWeight.grad.ptr, dBias: convBias.grad.ptr, dY: dActivated.ptr,
       x: projection.ptr, xStride: projection.matrixShape.1, weight: convWeight.value.ptr,

@@ -52,7 +52,7 @@ extension GatedRecurrentLayer {
           (history + (k - 2) * h).update(from: projection, count: h)
         }
       }
-      Elementwise.silu(activated, activated, count: h)
+      ActivationKernels.siluForward(activated, activated, count: h)
       gateLogits.update(from: gateBias.value.ptr, count: 2 * h)
       BLAS.gemv(
         trans: false, m: 2 * h, n: h, a: gateWeight.value.ptr, lda: h, x: activated, beta: 1, y: gateLogits)

@@ -201,7 +201,9 @@ public final class GatedRecurrentLayer: ParameterContainer {
       transA: false, transB: true, m: rows, n: 2 * h, k: d, a: x.ptr, lda: d, b: inputWeight.value.ptr, ldb: d,
       c: act.projection.ptr, ldc: 2 * h)
     let prefix = computePrefix()
-    if let prefix { Elementwise.broadcastRows(act.initialStates.ptr, prefix.finalState.ptr, rows: batch, width: h) }
+    if let prefix {
+      ElementwiseKernels.broadcastRow(act.initialStates.ptr, prefix.finalState.ptr, rows: batch, cols: h)
+    }
     forwardCore(
       projection: act.projection, convOut: act.convOut, activated: act.activated, gateLogits: act.gateLogits,
       decay: act.decay, state: act.state, initial: prefix == nil ? nil : act.initialStates, batch: batch,
@@ -246,7 +248,8 @@ public final class GatedRecurrentLayer: ParameterContainer {
     if let prefix = cachedPrefix {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: h) { dFinal in
         dFinal.initialize(repeating: 0)
-        Elementwise.sumRows(into: dFinal.baseAddress!, grad.dInitialStates.ptr, rows: batch, width: h)
+        ReductionKernels.accumulateColumnSumsInParallel(
+          dFinal.baseAddress!, grad.dInitialStates.ptr, rows: batch, cols: h)
         backwardPrefix(prefix, dFinalState: dFinal.baseAddress!)
       }
     }

@@ -29,7 +29,9 @@ import Testing
       #expect(abs(Double(FastMath.silu(x)) - Double(x) * s) <= 1e-6 * max(abs(Double(x) * s), 1e-3))
       let d = s * (1 + Double(x) * (1 - s))
       #expect(abs(Double(FastMath.siluDerivative(x)) - d) <= 2e-6 * max(abs(d), 1e-2))
+      #expect(abs(Double(FastMath.tanh(x)) - Double.tanh(Double(x))) <= 1e-6)
     }
     #expect(FastMath.sigmoid(-200) >= 0 && FastMath.sigmoid(200) == 1)
+    #expect(FastMath.tanh(-200) == -1 && FastMath.tanh(200) == 1 && FastMath.tanh(0) == 0)
   }
 }

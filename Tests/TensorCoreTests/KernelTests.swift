@@ -51,6 +51,18 @@ import Testing
     #expect(firstMismatch(sums, refSums) == nil)
   }
 
+  @Test func parallelColumnSumsMatchReference() {
+    // Enough rows for several threads at 16 rows per thread; outputs accumulate onto 0.5.
+    let (rows, cols) = (1_003, 9)
+    let m = uniformArray(rows * cols, -1, 1, seed: 13)
+    var sums = [Float](repeating: 0.5, count: cols)
+    sums.withUnsafeMutableBufferPointer { ps in
+      ReductionKernels.accumulateColumnSumsInParallel(ps.baseAddress!, m, rows: rows, cols: cols, minRowsPerThread: 16)
+    }
+    let refSums = (0..<cols).map { c in 0.5 + (0..<rows).reduce(0.0) { $0 + Double(m[$1 * cols + c]) } }
+    #expect(firstMismatch(sums, refSums, rel: 1e-4) == nil)
+  }
+
   @Test(arguments: [1, 9, 1000, 100_003])
   func reductionsMatchReference(count: Int) {
     let a = uniformArray(count, -1, 1, seed: 5)

@@ -19,7 +19,7 @@ public enum BDLRUCoefficients {
     lambda: UnsafePointer<Float>, u: UnsafePointer<Float>, rows: Int, channels: Int
   ) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: channels) { rate in
-      for j in 0..<channels { rate[j] = softplus(lambda[j]) }
+      for j in 0..<channels { rate[j] = ActivationKernels.softplus(lambda[j]) }
       let (ap, bp, rp, ip, up) = (
         UnsafeSendable(decay), UnsafeSendable(input), UnsafeSendable(recurrenceLogits),
         UnsafeSendable(inputLogits), UnsafeSendable(u)
@@ -54,8 +54,8 @@ public enum BDLRUCoefficients {
       // rate = softplus(Λ) and its derivative σ(Λ).
       let (rate, rateSlope) = (table.baseAddress!, table.baseAddress! + channels)
       for j in 0..<channels {
-        rate[j] = softplus(lambda[j])
-        rateSlope[j] = sigmoid(lambda[j])
+        rate[j] = ActivationKernels.softplus(lambda[j])
+        rateSlope[j] = ActivationKernels.sigmoid(lambda[j])
       }
       let (drp, dip, dup) = (UnsafeSendable(dRecurrenceLogits), UnsafeSendable(dInputLogits), UnsafeSendable(dU))
       let (dap, dbp, rp, ip) = (
@@ -152,8 +152,3 @@ public enum BDLRUCoefficients {
     }
   }
 }
-
-// TODO(lead): shared kernel — scalar activations for the per-channel tables (the per-element ones use FastMath).
-@inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + Float.exp(-x)) }
-/// ln(1 + eˣ), computed without overflow.
-@inline(__always) private func softplus(_ x: Float) -> Float { max(x, 0) + Float.log(onePlus: Float.exp(-abs(x))) }

@@ -1,5 +1,3 @@
-// TODO(lead): shared kernel — vectorisable activations; the FFN's SiLU and any sigmoid can use these too.
-
 /// Element functions written without library calls or branches, so loops over them vectorise (libm's `expf` is a
 /// scalar call that blocks vectorisation; in the BD-LRU coefficient kernel it cost more than the gate GEMM).
 ///
@@ -29,6 +27,10 @@ public enum FastMath {
   /// σ(x) = 1 / (1 + e⁻ˣ).
   @inlinable @inline(__always)
   public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+  /// tanh(x) = 1 − 2 / (e²ˣ + 1): one exp; exactly ±1 at the ends of the clamped range, never NaN.
+  @inlinable @inline(__always)
+  public static func tanh(_ x: Float) -> Float { 1 - 2 / (exp(2 * x) + 1) }
 
   /// SiLU(x) = x·σ(x).
   @inlinable @inline(__always)

@@ -44,6 +44,18 @@ public enum ReductionKernels {
     return m
   }
 
+  /// out[c] += Σ_r x[r, c] like `accumulateColumnSums`, with the rows split across threads (each sums its rows into
+  /// a private vector; the partial vectors are added in thread order, so the result is deterministic for a given
+  /// thread count).
+  public static func accumulateColumnSumsInParallel(
+    _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, minRowsPerThread: Int = 256
+  ) {
+    let xp = UnsafeSendable(x)
+    Parallel.forEachChunkSumming(rows, width: cols, minPerThread: minRowsPerThread, into: out) { range, partial in
+      accumulateColumnSums(partial, xp.value + range.lowerBound * cols, rows: range.count, cols: cols)
+    }
+  }
+
   /// out[c] += Σ_r x[r, c] over a rows×cols matrix (bias gradients). Rows are added as whole vectors.
   public static func accumulateColumnSums(
     _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int

@@ -27,12 +27,7 @@ public enum SoftmaxKernels {
   ) {
     forEachRowChunk(rows: rows, cols: cols) { rowRange in
       for r in rowRange {
-        let yr = y + r * cols
-        let dyr = dy + r * cols
-        let dxr = dx + r * cols
-        var inner: Float = 0
-        for c in 0..<cols { inner = Relaxed.multiplyAdd(dyr[c], yr[c], inner) }
-        for c in 0..<cols { dxr[c] = yr[c] * (dyr[c] - inner) }
+        backwardRow(dx + r * cols, y: y + r * cols, dy: dy + r * cols, count: cols)
       }
     }
   }
@@ -55,6 +50,16 @@ public enum SoftmaxKernels {
     }
     let inv = 1 / sum
     for c in 0..<count { out[c] *= inv }
+  }
+
+  /// dx = y ⊙ (dy − Σ dy ⊙ y) over one row of `count` values, y the softmax output (dx may alias dy).
+  @inlinable
+  public static func backwardRow(
+    _ dx: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, count: Int
+  ) {
+    var inner: Float = 0
+    for c in 0..<count { inner = Relaxed.multiplyAdd(dy[c], y[c], inner) }
+    for c in 0..<count { dx[c] = y[c] * (dy[c] - inner) }
   }
 
   /// log Σ exp(x) of one row, computed as max + log Σ exp(x − max); −∞ when every entry is −∞.
