@@ -64,7 +64,7 @@ public struct PopularitySampler: Sendable {
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator for negative sampling, so RecEval needs no
 /// TensorCore. The same seed gives the same stream on every platform.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable, Codable, Equatable {
   private var state: UInt64
 
   public init(seed: UInt64) { state = seed }

@@ -15,7 +15,8 @@ import RecData
 public struct PopularitySampledEvaluator: Sendable {
   public let negativeCount: Int
   public let sampler: PopularitySampler
-  public private(set) var generator: SplitMix64
+  /// The negative sampler's state; settable so that a resumed training run continues the same sequence.
+  public var generator: SplitMix64
 
   /// The `MetricReport` label, e.g. "sampled(pop100)".
   public var protocolLabel: String { EvaluationProtocol.sampledByPopularity(negatives: negativeCount).label }

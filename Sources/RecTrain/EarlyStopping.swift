@@ -10,6 +10,9 @@ public struct EarlyStopping: Sendable, Codable {
 
   public init(stoppingStep: Int = 10) { self.stoppingStep = stoppingStep }
 
+  /// True once `record` has answered `.stop`.
+  public var hasStopped: Bool { badEpochs > stoppingStep }
+
   public enum Decision: Equatable, Sendable {
     /// New best (or tie): save a checkpoint.
     case improved

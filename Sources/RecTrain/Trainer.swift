@@ -59,6 +59,8 @@ public final class Trainer {
   public var onImprovement: ((Int, MetricReport) throws -> Void)?
   /// Called after every epoch (write logs here).
   public var onEpoch: ((EpochRecord) throws -> Void)?
+  /// Called after every epoch once its state is final (`resumePoint`, `resumeTensors()`): save the resume state here.
+  public var onEpochEnd: (() throws -> Void)?
   /// Shows a progress bar per epoch.
   public var showProgress = true
   /// Workers a batch's micro-batches are spread over, each with a model replica sharing the parameter values
@@ -72,6 +74,10 @@ public final class Trainer {
   private var rng: SeededRNG
   private var sampledEvaluator: PopularitySampledEvaluator?
   private var runner: MicroBatchRunner?
+  /// `fit()`'s progress: early stopping, the epochs done, the best parameters so far (empty before the first epoch).
+  private var stopping: EarlyStopping
+  private var records: [EpochRecord] = []
+  private var best: [Tensor] = []
   /// Workers the last training batches ran on (1: serial).
   public var activeWorkers: Int { runner?.workerCount ?? 1 }
 
@@ -91,6 +97,7 @@ public final class Trainer {
     self.split = split
     self.config = config
     self.rng = SeededRNG(seed: config.seed &+ 0x5EED)
+    self.stopping = EarlyStopping(stoppingStep: config.stoppingStep)
     var adam = Adam.Configuration()
     adam.learningRate = Double(config.learningRate)
     adam.weightDecay = Double(config.weightDecay)
@@ -101,15 +108,16 @@ public final class Trainer {
     }
   }
 
-  /// Trains until early stopping or `config.epochs`, then evaluates the best parameters on the test set.
+  /// Trains until early stopping or `config.epochs`, then evaluates the best parameters on the test set. After
+  /// `resume(from:tensors:)` it continues where the saved run stopped.
   public func fit() throws -> TrainingResult {
-    var stopping = EarlyStopping(stoppingStep: config.stoppingStep)
-    var records: [EpochRecord] = []
-    var best = snapshot()
-    var stoppedEarly = false
-    var stopReason = "reached \(config.epochs) epochs"
+    if best.isEmpty { best = snapshot() }
+    var stoppedEarly = stopping.hasStopped
+    var stopReason =
+      stoppedEarly
+      ? "early stopping: \(config.stoppingStep + 1) epochs without improvement" : "reached \(config.epochs) epochs"
     let started = Date()
-    for epoch in 0..<config.epochs {
+    for epoch in records.count..<(stoppedEarly ? records.count : max(config.epochs, records.count)) {
       let (loss, seconds, examples) = try trainEpoch(epoch)
       let validStart = Date()
       let valid = try evaluate(split.valid)
@@ -131,6 +139,7 @@ public final class Trainer {
         try onImprovement?(epoch + 1, valid)
       }
       try onEpoch?(record)
+      try onEpochEnd?()
       if decision == .stop {
         stoppedEarly = true
         stopReason = "early stopping: \(config.stoppingStep + 1) epochs without improvement"
@@ -312,6 +321,66 @@ public final class Trainer {
     return try FullRankingEvaluator.evaluate(
       dataset: dataset, examples: examples, maxLength: model.maxLength, ks: config.ks, maskHistory: config.maskHistory,
       batchSize: config.evalBatchSize, score: score)
+  }
+
+  // MARK: - Resuming
+
+  /// What a run needs besides tensors to continue exactly where it is (after a whole epoch): saved by the caller
+  /// after every epoch (with `resumeTensors()`), read back with `resume(from:tensors:)`.
+  public struct ResumePoint: Codable, Sendable {
+    public var records: [EpochRecord]
+    public var stopping: EarlyStopping
+    public var rng: SeededRNG
+    public var sampler: SplitMix64?
+    public var adamSteps: Int
+    public var epochsDone: Int { records.count }
+  }
+
+  public var resumePoint: ResumePoint {
+    ResumePoint(
+      records: records, stopping: stopping, rng: rng, sampler: sampledEvaluator?.generator,
+      adamSteps: optimizer.stepCount)
+  }
+
+  /// Current parameter values, Adam's moments and the best parameters so far, by name.
+  public func resumeTensors() -> [(String, Tensor)] {
+    let parameters = model.parameters
+    let bestValues = best.isEmpty ? parameters.map(\.value) : best
+    return parameters.map { ("value/\($0.name)", $0.value) }
+      + zip(parameters, optimizer.firstMoments).map { ("adam_m/\($0.name)", $1) }
+      + zip(parameters, optimizer.secondMoments).map { ("adam_v/\($0.name)", $1) }
+      + zip(parameters, bestValues).map { ("best/\($0.name)", $1) }
+  }
+
+  /// Restores a saved run (see `ResumePoint`); `fit()` then runs the remaining epochs. Checks every tensor's
+  /// presence and shape and names the first one missing.
+  public func resume(from point: ResumePoint, tensors file: SafeTensorsFile) throws {
+    func load(_ prefix: String, into targets: [Tensor]) throws {
+      for (parameter, target) in zip(model.parameters, targets) {
+        let name = "\(prefix)/\(parameter.name)"
+        guard file.contains(name) else {
+          throw TrainingError.invalidConfig("\(file.source): no tensor \(name); not a resume file of this model")
+        }
+        let tensor = try file.tensor(named: name)
+        guard tensor.shape == target.shape else {
+          throw TrainingError.invalidConfig(
+            "\(file.source): \(name) has shape \(tensor.shape), the model needs \(target.shape)")
+        }
+        target.ptr.update(from: tensor.ptr, count: target.count)
+      }
+    }
+    let values = model.parameters.map(\.value)
+    let bestValues = values.map { Tensor(zeros: $0.shape) }
+    try load("value", into: values)
+    try load("adam_m", into: optimizer.firstMoments)
+    try load("adam_v", into: optimizer.secondMoments)
+    try load("best", into: bestValues)
+    best = bestValues
+    optimizer.stepCount = point.adamSteps
+    rng = point.rng
+    if let sampler = point.sampler { sampledEvaluator?.generator = sampler }
+    stopping = point.stopping
+    records = point.records
   }
 
   private func snapshot() -> [Tensor] { model.parameters.map { $0.value.copy() } }

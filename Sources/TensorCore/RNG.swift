@@ -1,6 +1,6 @@
 /// Seeded pseudo-random numbers: xoshiro256** seeded through SplitMix64. The same seed gives the same numbers
 /// on every platform.
-public struct SeededRNG: RandomNumberGenerator, Sendable {
+public struct SeededRNG: RandomNumberGenerator, Sendable, Codable, Equatable {
   private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
   public init(seed: UInt64) {

@@ -20,14 +20,29 @@ struct TrainCommand: AsyncParsableCommand {
         seqrec train --model recblr --preset ml-1m --data ml-1m-sasrec.txt
         seqrec train --model recblr --preset beauty --data Beauty.txt --objective prefix --seed 2020
         seqrec train --model recblr --data ml-100k.inter --model-option maxLength=50 --epochs 5
+        seqrec train --resume runs/recblr-ml-1m-sasrec-2026… --time-budget-minutes 60
+
+      A run directory holds a resume state after every epoch (resume.json, resume.safetensors): --resume continues \
+      an interrupted or time-budgeted run exactly where it stopped.
       """
   )
 
   @Option(help: "Model: \(ModelSpec.modelNames.joined(separator: ", ")).")
-  var model: String
+  var model: String?
 
-  @Option(help: "Interaction file (see 'seqrec data stats --help' for formats).")
-  var data: String
+  @Option(
+    help: ArgumentHelp(
+      "Interaction file (see 'seqrec data stats --help' for formats).",
+      discussion: "With --resume: the run's own data file unless given (give it, with the same dataset options, "
+        + "when the run used --min-user-inter/--min-item-inter or the file moved)."))
+  var data: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Continue the run in this run directory after its last completed epoch.",
+      discussion: "The model and training settings come from its config.json; only --epochs, "
+        + "--time-budget-minutes and the threading options may be given.", valueName: "run-dir"))
+  var resume: String?
 
   @Option(help: "Named hyper-parameter preset of the model (e.g. ml-1m, beauty, sports for recblr).")
   var preset: String?
@@ -44,7 +59,7 @@ struct TrainCommand: AsyncParsableCommand {
   @Option(help: "All-positions objective: targets per window chunk (default: the model's max length).")
   var windowStride: Int?
 
-  @Option(help: "Maximum number of epochs.") var epochs = 300
+  @Option(help: "Maximum number of epochs (default: 300; with --resume: the run's).") var epochs: Int?
   @Option(help: "Examples (or targets) per optimiser step.") var batchSize = 2048
   @Option(help: "Rows per forward pass; gradients of a batch's micro-batches are summed.") var microBatchSize = 256
   @Option(help: "Adam learning rate.") var learningRate: Float = 1e-3
@@ -61,7 +76,34 @@ struct TrainCommand: AsyncParsableCommand {
   @OptionGroup var parallelism: ParallelismOptions
 
   func validate() throws {
-    if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    if resume != nil {
+      if model != nil || preset != nil || !modelOptions.isEmpty || runDir != nil {
+        throw ValidationError(
+          "--resume continues the model of the run directory it names: drop --model, --preset, --model-option and --run-dir"
+        )
+      }
+      let defaults = try TrainCommand.parse(["--model", "x", "--data", "x"])
+      let changed = [
+        ("--objective", objective != defaults.objective), ("--window-stride", windowStride != defaults.windowStride),
+        ("--batch-size", batchSize != defaults.batchSize),
+        ("--micro-batch-size", microBatchSize != defaults.microBatchSize),
+        ("--learning-rate", learningRate != defaults.learningRate),
+        ("--weight-decay", weightDecay != defaults.weightDecay),
+        ("--clip-grad-norm", clipGradNorm != defaults.clipGradNorm),
+        ("--stopping-step", stoppingStep != defaults.stoppingStep), ("--seed", seed != defaults.seed),
+        ("--eval", evaluation.evaluation != defaults.evaluation.evaluation),
+        ("--ks", evaluation.ks != defaults.evaluation.ks),
+        ("--mask-history", evaluation.maskHistory != defaults.evaluation.maskHistory),
+      ].filter(\.1).map(\.0)
+      if !changed.isEmpty {
+        throw ValidationError(
+          "a resumed run keeps its training settings; drop \(changed.joined(separator: ", ")) "
+            + "(only --epochs, --time-budget-minutes and threading options apply)")
+      }
+    } else if model == nil || data == nil {
+      throw ValidationError("give --model and --data (or --resume <run-dir>)")
+    }
     if batchSize < 1 || microBatchSize < 1 { throw ValidationError("batch sizes must be at least 1") }
     if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
     if let windowStride, windowStride < 1 { throw ValidationError("--window-stride must be at least 1") }
@@ -69,10 +111,26 @@ struct TrainCommand: AsyncParsableCommand {
 
   func run() async throws {
     parallelism.apply()
-    let spec = try reportingErrors { try ModelSpec.resolve(model: model, preset: preset, overrides: modelOptions) }
-    let loaded = try dataset.load(data)
+    if let resume {
+      let (run, source) = try reportingErrors { () throws -> (RunDirectory, String) in
+        guard FileManager.default.fileExists(atPath: resume + "/config.json") else {
+          throw TrainingError.invalidConfig("\(resume): no config.json here; not a run directory")
+        }
+        let run = try RunDirectory(URL(fileURLWithPath: resume))
+        return (run, try TrainingRun.resolvedConfig(of: run).dataset.source)
+      }
+      let loaded = try dataset.load(data ?? source)
+      let result = try reportingErrors {
+        try TrainingRun.resume(
+          run: run, dataset: loaded.dataset, epochs: epochs, timeBudgetSeconds: timeBudgetMinutes.map { $0 * 60 })
+      }
+      report(result, validMetric: TrainingConfig().validMetric, run: run)
+      return
+    }
+    let spec = try reportingErrors { try ModelSpec.resolve(model: model!, preset: preset, overrides: modelOptions) }
+    let loaded = try dataset.load(data!)
     var config = TrainingConfig()
-    config.epochs = epochs
+    config.epochs = epochs ?? config.epochs
     config.batchSize = batchSize
     config.microBatchSize = microBatchSize
     config.learningRate = learningRate
@@ -91,10 +149,14 @@ struct TrainCommand: AsyncParsableCommand {
         ?? RunDirectory.fresh(parent: URL(fileURLWithPath: "runs"), model: spec.name, dataset: loaded.dataset.name)
     }
     let result = try reportingErrors {
-      try TrainingRun.train(spec: spec, dataset: loaded.dataset, source: data, config: config, run: run)
+      try TrainingRun.train(spec: spec, dataset: loaded.dataset, source: data!, config: config, run: run)
     }
+    report(result, validMetric: config.validMetric, run: run)
+  }
+
+  private func report(_ result: TrainingResult, validMetric: String, run: RunDirectory) {
     print(
-      "\nstopped: \(result.stopReason)\nbest epoch \(result.bestEpoch) of \(result.epochs.count); valid \(config.validMetric) \(String(format: "%.4f", result.bestValid))"
+      "\nstopped: \(result.stopReason)\nbest epoch \(result.bestEpoch) of \(result.epochs.count); valid \(validMetric) \(String(format: "%.4f", result.bestValid))"
     )
     print(String(format: "%.1f s per epoch (training only)", result.secondsPerEpoch))
     print("test (\(result.test.protocolLabel)):")

@@ -68,6 +68,52 @@ import Testing
     #expect(report == result.test)
   }
 
+  @Test func aResumedRunEqualsAnUninterruptedOne() throws {
+    Parallel.configure(owner: .app, threads: 1)
+    let data = Self.cycles()
+    // Dropout and sampled evaluation on: the resume state must carry both random streams.
+    let spec = try ModelSpec.resolve(
+      model: "recblr", preset: nil, overrides: ["hiddenSize=8", "maxLength=8", "dropout=0.3", "layerCount=1"])
+    var config = Self.config(.allPositions)
+    config.epochs = 6
+    config.evaluation = .sampled
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: base) }
+    let wholeRun = try RunDirectory(base.appendingPathComponent("whole"))
+    let whole = try TrainingRun.train(
+      spec: spec, dataset: data, source: "memory", config: config, run: wholeRun, showProgress: false)
+
+    var firstHalf = config
+    firstHalf.epochs = 3
+    let partRun = try RunDirectory(base.appendingPathComponent("part"))
+    _ = try TrainingRun.train(
+      spec: spec, dataset: data, source: "memory", config: firstHalf, run: partRun, showProgress: false)
+    let resumed = try TrainingRun.resume(run: partRun, dataset: data, epochs: 6, showProgress: false)
+
+    #expect(resumed.epochs.map(\.trainLoss) == whole.epochs.map(\.trainLoss))
+    #expect(resumed.epochs.map(\.valid) == whole.epochs.map(\.valid))
+    #expect(resumed.test == whole.test && resumed.bestEpoch == whole.bestEpoch)
+    let (a, b) = (
+      try SafeTensorsFile(contentsOf: wholeRun.url.appendingPathComponent(Checkpoint.weightsFile)),
+      try SafeTensorsFile(contentsOf: partRun.url.appendingPathComponent(Checkpoint.weightsFile))
+    )
+    #expect(a.names == b.names)
+    for name in a.names { #expect(try a.tensor(named: name).array == b.tensor(named: name).array, "\(name)") }
+    let lines = try String(contentsOf: partRun.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    #expect(lines.split(separator: "\n").count == 6)
+
+    // Other data, or a directory without a resume state, is refused with what is wrong.
+    var other = data
+    other.sequences[0].swapAt(0, 1)
+    #expect {
+      try TrainingRun.resume(run: partRun, dataset: other, showProgress: false)
+    } throws: { "\($0)".contains("fingerprint") }
+    try FileManager.default.removeItem(at: partRun.url.appendingPathComponent(TrainingRun.resumeStateFile))
+    #expect {
+      try TrainingRun.resume(run: partRun, dataset: data, showProgress: false)
+    } throws: { "\($0)".contains("resume.json: missing") }
+  }
+
   @Test func checkpointRejectsOtherData() throws {
     let data = Self.cycles()
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-ckpt-\(UUID().uuidString)")
