@@ -28,12 +28,6 @@ public final class EventStore: Sendable {
     var configuration = Configuration()
     configuration.label = "seqrec-state"
     configuration.busyMode = .timeout(5)
-    configuration.prepareDatabase { db in
-      // Every connection keeps up to 64 MiB of pages and reads the database file through a memory map, so the
-      // writer finds the user states it updates in memory instead of re-reading them with pread per transaction.
-      try db.execute(sql: "PRAGMA cache_size = -65536")
-      try db.execute(sql: "PRAGMA mmap_size = 268435456")
-    }
     do {
       pool = try DatabasePool(path: path, configuration: configuration)
       // GRDB sets `synchronous = NORMAL` with WAL; FULL makes every commit durable against power loss too.
