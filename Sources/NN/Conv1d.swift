@@ -56,6 +56,17 @@ public final class Conv1d: ParameterContainer {
     bias = Parameter(name: "\(name).bias", shape: [outputSize])
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: Conv1d) {
+    name = other.name
+    inputSize = other.inputSize
+    outputSize = other.outputSize
+    kernelSize = other.kernelSize
+    padding = other.padding
+    weight = Parameter(sharing: other.weight)
+    bias = Parameter(sharing: other.bias)
+  }
+
   public var parameters: [Parameter] { [weight, bias] }
 
   /// Zero rows before each sequence (the rest of the K−1 go after it).

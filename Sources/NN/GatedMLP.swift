@@ -28,6 +28,13 @@ public final class GatedMLP: ParameterContainer {
     output = Linear(name: outputName, inputSize: innerSize, outputSize: size)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: GatedMLP) {
+    value = Linear(replicaOf: other.value)
+    gate = Linear(replicaOf: other.gate)
+    output = Linear(replicaOf: other.output)
+  }
+
   public var parameters: [Parameter] { value.parameters + gate.parameters + output.parameters }
 
   /// x [..., size] → y [..., size].

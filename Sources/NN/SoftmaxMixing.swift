@@ -22,6 +22,11 @@ public final class SoftmaxMixing: ParameterContainer {
     logits = Parameter(name: parameterName, shape: [inputCount])
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  public init(replicaOf other: SoftmaxMixing) {
+    logits = Parameter(sharing: other.logits)
+  }
+
   public var parameters: [Parameter] { [logits] }
 
   /// softmax(ω), computed in Double.

@@ -39,28 +39,50 @@ import Testing
       var c = GRU4RecConfig()
       (c.embeddingSize, c.hiddenSize, c.maxLength, c.dropoutProbability) = (4, 6, 6, 0.3)
       return GRU4Rec(config: c, itemCount: 12, seed: seed)
+    case "glintru-causal":
+      return GLINTRUCausal(config: tinyGLINTRU, itemCount: 12, seed: seed)
+    case "glintru":
+      return GLINTRU(config: tinyGLINTRU, itemCount: 12, seed: seed)
     default:
       return tinyModel(seed: seed)
     }
   }
 
-  /// Runs every window of the tiny dataset as one optimisation batch of 2-window micro-batches.
+  static var tinyGLINTRU: GLINTRUConfig {
+    var c = GLINTRUConfig()
+    (c.hiddenSize, c.headCount, c.maxLength) = (4, 2, 6)
+    (c.embeddingDropout, c.gateDropout, c.attentionDropout, c.mixDropout, c.outputDropout) = (0.3, 0.3, 0.3, 0.3, 0.3)
+    return c
+  }
+
+  /// Runs the tiny dataset as one optimisation batch of small micro-batches: every window (causal models) or
+  /// every prefix example (the faithful GLINT-RU).
   static func batchGradients(_ name: String, workers: Int) -> (loss: Double, grads: [[Float]], replicaShared: Bool) {
     let model = tinyModel(name)
     let runner = MicroBatchRunner(model: model, workers: workers)
-    let windows = dataset.trainingWindows(maxLength: 6, stride: 3)
-    let micro = stride(from: 0, to: windows.count, by: 2).map { $0..<min($0 + 2, windows.count) }
-    let total = windows.reduce(0) { $0 + Int($1.targetCount) }
     var rng = SeededRNG(seed: 21)
-    let loss = runner.run(costs: micro.map { Double($0.count) }, rng: &rng) { i, worker, rng in
-      let batch = dataset.windowBatch(windows[micro[i]], maxLength: 6)
-      return (worker as! any CausalSequentialRecommender).accumulateWindowGradients(
-        batch, lossScale: 1 / Float(total), rng: &rng)
+    let loss: Double
+    if model is any CausalSequentialRecommender {
+      let windows = dataset.trainingWindows(maxLength: 6, stride: 3)
+      let micro = stride(from: 0, to: windows.count, by: 2).map { $0..<min($0 + 2, windows.count) }
+      let total = windows.reduce(0) { $0 + Int($1.targetCount) }
+      loss = runner.run(costs: micro.map { Double($0.count) }, rng: &rng) { i, worker, rng in
+        let batch = dataset.windowBatch(windows[micro[i]], maxLength: 6)
+        return (worker as! any CausalSequentialRecommender).accumulateWindowGradients(
+          batch, lossScale: 1 / Float(total), rng: &rng)
+      }
+    } else {
+      let examples = LeaveOneOutSplit(dataset).train
+      let micro = stride(from: 0, to: examples.count, by: 7).map { $0..<min($0 + 7, examples.count) }
+      loss = runner.run(costs: micro.map { Double($0.count) }, rng: &rng) { i, worker, rng in
+        worker.accumulateGradients(
+          dataset.batch(Array(examples[micro[i]]), maxLength: 6), lossScale: 1 / Float(examples.count), rng: &rng)
+      }
     }
     return (loss, model.parameters.map(\.grad.array), runner.workerCount == workers)
   }
 
-  @Test(arguments: ["recblr", "sasrec", "gru4rec"])
+  @Test(arguments: ["recblr", "sasrec", "gru4rec", "glintru-causal", "glintru"])
   func dataParallelGradientsEqualSerialGradients(model: String) {
     let serial = Self.batchGradients(model, workers: 1)
     for workers in [2, 3] {
@@ -79,7 +101,7 @@ import Testing
     }
   }
 
-  @Test(arguments: ["recblr", "sasrec", "gru4rec"])
+  @Test(arguments: ["recblr", "sasrec", "gru4rec", "glintru-causal", "glintru"])
   func replicasShareValuesButNotGradients(model name: String) {
     let model = Self.tinyModel(name)
     let replica = model.replica()

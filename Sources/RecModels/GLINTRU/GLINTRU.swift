@@ -17,7 +17,7 @@ import TensorCore
 /// per token (`PositionalDropout`), so the shortcut gives exactly what the full L-position computation
 /// (`outputsAtAllPositions`) gives with the same seed, in training as in eval (unless `config.paddingKeyDropout`
 /// is `.sharedPerRow`, a cheaper approximation in training).
-public final class GLINTRU: SequentialRecommender {
+public final class GLINTRU: SequentialRecommender, ReplicableRecommender {
   public let name = "glintru"
   public let config: GLINTRUConfig
   public let itemCount: Int
@@ -28,6 +28,15 @@ public final class GLINTRU: SequentialRecommender {
     self.config = config
     self.itemCount = itemCount
     network = GLINTRUNetwork(config: config, itemCount: itemCount, causal: false, seed: seed)
+  }
+
+  /// A data-parallel replica: same config, every parameter value shared with this model, private gradients.
+  public func replica() -> GLINTRU { GLINTRU(replicaOf: self) }
+
+  init(replicaOf other: GLINTRU) {
+    config = other.config
+    itemCount = other.itemCount
+    network = GLINTRUNetwork(replicaOf: other.network)
   }
 
   public var parameters: [Parameter] { network.parameters }

@@ -7,7 +7,7 @@ import TensorCore
 /// running d_h × d_h state per head (position t sees keys 0…t; padding after a row never enters). The output at t
 /// then depends on items 0…t only, so the model trains with a loss at every position of a window
 /// (`accumulateWindowGradients`) and serves in O(1) per item (`step`, in `GLINTRUCausal+Streaming.swift`).
-public final class GLINTRUCausal: CausalSequentialRecommender {
+public final class GLINTRUCausal: CausalSequentialRecommender, ReplicableRecommender {
   public let name = "glintru-causal"
   public let config: GLINTRUConfig
   public let itemCount: Int
@@ -18,6 +18,15 @@ public final class GLINTRUCausal: CausalSequentialRecommender {
     self.config = config
     self.itemCount = itemCount
     network = GLINTRUNetwork(config: config, itemCount: itemCount, causal: true, seed: seed)
+  }
+
+  /// A data-parallel replica: same config, every parameter value shared with this model, private gradients.
+  public func replica() -> GLINTRUCausal { GLINTRUCausal(replicaOf: self) }
+
+  init(replicaOf other: GLINTRUCausal) {
+    config = other.config
+    itemCount = other.itemCount
+    network = GLINTRUNetwork(replicaOf: other.network)
   }
 
   public var parameters: [Parameter] { network.parameters }

@@ -35,6 +35,17 @@ public final class GLINTRUNetwork: ParameterContainer {
     initialize(rng: &rng)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  init(replicaOf other: GLINTRUNetwork) {
+    config = other.config
+    causal = other.causal
+    itemEmbedding = Embedding(replicaOf: other.itemEmbedding)
+    embeddingDropout = other.embeddingDropout  // stateless
+    recurrent = SelectiveGRUExpert(replicaOf: other.recurrent)
+    attention = LinearAttentionExpert(replicaOf: other.attention)
+    output = GLINTRUOutputBlock(replicaOf: other.output)
+  }
+
   /// The official module order.
   public var parameters: [Parameter] {
     itemEmbedding.parameters + recurrent.parameters + attention.parameters + output.parameters

@@ -33,6 +33,17 @@ public final class GLINTRUOutputBlock: ParameterContainer {
     layerNorm = LayerNorm(name: "LayerNorm", size: d, eps: config.layerNormEps)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  init(replicaOf other: GLINTRUOutputBlock) {
+    embeddingGate = Linear(replicaOf: other.embeddingGate)
+    mixing = SoftmaxMixing(replicaOf: other.mixing)
+    mixProjection = Linear(replicaOf: other.mixProjection)
+    mixDropout = other.mixDropout  // stateless
+    mlp = GatedMLP(replicaOf: other.mlp)
+    outputDropout = other.outputDropout  // stateless
+    layerNorm = LayerNorm(replicaOf: other.layerNorm)
+  }
+
   public var parameters: [Parameter] {
     embeddingGate.parameters + mixing.parameters + mixProjection.parameters + mlp.parameters + layerNorm.parameters
   }

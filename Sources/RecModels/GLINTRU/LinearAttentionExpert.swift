@@ -30,6 +30,17 @@ public final class LinearAttentionExpert: ParameterContainer {
     dropout = PositionalDropout(probability: config.attentionDropout, site: GLINTRUDropoutSite.attentionOutput.rawValue)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  init(replicaOf other: LinearAttentionExpert) {
+    query = Linear(replicaOf: other.query)
+    key = Linear(replicaOf: other.key)
+    value = Linear(replicaOf: other.value)
+    output = Linear(replicaOf: other.output)
+    layerNorm = LayerNorm(replicaOf: other.layerNorm)
+    core = other.core  // stateless
+    dropout = other.dropout  // stateless
+  }
+
   public var parameters: [Parameter] {
     query.parameters + key.parameters + value.parameters + output.parameters + layerNorm.parameters
   }

@@ -39,6 +39,18 @@ public final class SelectiveGRUExpert: ParameterContainer {
     outputConv = Conv1d(name: "conv1dforgru", inputSize: d, outputSize: d, kernelSize: k, padding: padding)
   }
 
+  /// A data-parallel replica: parameter values shared with `other`, private gradients.
+  init(replicaOf other: SelectiveGRUExpert) {
+    inputProjection = Linear(replicaOf: other.inputProjection)
+    inputConv = Conv1d(replicaOf: other.inputConv)
+    gru = GRU(replicaOf: other.gru)
+    outputProjection = Linear(replicaOf: other.outputProjection)
+    gateDown = Linear(replicaOf: other.gateDown)
+    gateUp = Linear(replicaOf: other.gateUp)
+    gateDropout = other.gateDropout  // stateless
+    outputConv = Conv1d(replicaOf: other.outputConv)
+  }
+
   public var parameters: [Parameter] {
     inputProjection.parameters + inputConv.parameters + gru.parameters + outputProjection.parameters
       + gateDown.parameters + gateUp.parameters + outputConv.parameters
