@@ -160,12 +160,10 @@ public final class EventWriter: Service, Sendable {
       {
         // The events logged after the stored state (not stored yet when the server stopped, or evicted).
         let later = try store.events(of: user, after: last, in: db)
-        var state = stored
-        for event in later {
-          if let item = model.itemId(raw: event.item) { model.advance(&state, item: item) }
-        }
         result.replayedOnLoad += later.count
-        return CachedState(state: state, lastSequence: later.last?.sequence ?? last, unsavedEvents: later.count)
+        return CachedState(
+          state: model.replay(logged: later, from: stored), lastSequence: later.last?.sequence ?? last,
+          unsavedEvents: later.count)
       }
       // Missing, or computed by another model: replay the log (items this model does not know are skipped).
       let events = try store.events(of: user, in: db)
@@ -174,8 +172,7 @@ public final class EventWriter: Service, Sendable {
       }
       result.rebuilds += 1
       rebuilt.insert(user)
-      let state = model.replay(events.compactMap { model.itemId(raw: $0.item) })
-      return CachedState(state: state, lastSequence: last.sequence, unsavedEvents: events.count)
+      return CachedState(state: model.replay(logged: events), lastSequence: last.sequence, unsavedEvents: events.count)
     }
     for work in works {
       switch work {

@@ -84,6 +84,16 @@ public final class ServedModel: @unchecked Sendable {
     return state
   }
 
+  /// `start` (default: the state before any item) advanced by the items of logged `events`, in order; items this
+  /// model does not know are skipped. The one replay of the log used by the writer and by `StateVerifier`.
+  public func replay<S: Sequence<LoggedEvent>>(logged events: S, from start: UserState? = nil) -> UserState {
+    var state = start ?? initialState()
+    for event in events {
+      if let item = itemId(raw: event.item) { advance(&state, item: item) }
+    }
+    return state
+  }
+
   /// True when `state` has the layout this model produces (a state from another model is rebuilt instead).
   public func accepts(_ state: UserState) -> Bool {
     switch state {

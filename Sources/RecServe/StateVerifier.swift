@@ -62,7 +62,7 @@ public enum StateVerifier {
       } else if stored.lastSequence != (included.last?.sequence ?? 0) {
         problem = "state includes events up to #\(stored.lastSequence), which is not an event of this user"
       } else if let state = stored.state {
-        let replayed = model.replay(included.compactMap { model.itemId(raw: $0.item) })
+        let replayed = model.replay(logged: included)
         let difference = maxDifference(state, replayed)
         report.maxAbsDifference = max(report.maxAbsDifference, difference ?? 0)
         problem = difference == 0 ? nil : "state differs from the replay (max |difference| \(difference ?? .nan))"
