@@ -112,19 +112,19 @@ struct TrainCommand: AsyncParsableCommand {
   func run() async throws {
     parallelism.apply()
     if let resume {
-      let (run, source) = try reportingErrors { () throws -> (RunDirectory, String) in
+      let (run, resolved) = try reportingErrors { () throws -> (RunDirectory, TrainingRun.ResolvedConfig) in
         guard FileManager.default.fileExists(atPath: resume + "/config.json") else {
           throw TrainingError.invalidConfig("\(resume): no config.json here; not a run directory")
         }
         let run = try RunDirectory(URL(fileURLWithPath: resume))
-        return (run, try TrainingRun.resolvedConfig(of: run).dataset.source)
+        return (run, try TrainingRun.resolvedConfig(of: run))
       }
-      let loaded = try dataset.load(data ?? source)
+      let loaded = try dataset.load(data ?? resolved.dataset.source)
       let result = try reportingErrors {
         try TrainingRun.resume(
           run: run, dataset: loaded.dataset, epochs: epochs, timeBudgetSeconds: timeBudgetMinutes.map { $0 * 60 })
       }
-      report(result, validMetric: TrainingConfig().validMetric, run: run)
+      report(result, validMetric: resolved.training.validMetric, run: run)
       return
     }
     let spec = try reportingErrors { try ModelSpec.resolve(model: model!, preset: preset, overrides: modelOptions) }
