@@ -14,6 +14,10 @@ public enum TrainingRun {
     public var parameterCount: Int
     public var threads: Int
     public var parallelism: String
+    /// Workers each batch's micro-batches were spread over (`Trainer.dataParallelWorkers`). The float summation order
+    /// depends on it, so a resumed run uses it again whatever `--threads` it is given. Absent in runs written before
+    /// it was recorded, which used `threads`.
+    public var dataParallelWorkers: Int?
   }
 
   /// Files of the resume state, rewritten after every epoch: `resume.safetensors` (parameter values, Adam's
@@ -21,23 +25,27 @@ public enum TrainingRun {
   public static let resumeTensorsFile = "resume.safetensors"
   public static let resumeStateFile = "resume.json"
 
+  /// Trains `spec` on `dataset` into `run`, spreading each batch over `dataParallelWorkers` model replicas
+  /// (default: the threads configured in `Parallel`).
   @discardableResult
   public static func train(
     spec: ModelSpec, dataset: SequenceDataset, source: String, config: TrainingConfig, run: RunDirectory,
-    showProgress: Bool = true
+    dataParallelWorkers: Int? = nil, showProgress: Bool = true
   ) throws -> TrainingResult {
     try execute(
-      spec: spec, dataset: dataset, source: source, config: config, run: run, showProgress: showProgress,
-      resume: nil)
+      spec: spec, dataset: dataset, source: source, config: config, run: run,
+      workers: dataParallelWorkers ?? Parallel.appThreads, showProgress: showProgress, resume: nil)
   }
 
   /// Continues the run in `run` after its last completed epoch, with the same model, data and training settings
   /// (its `config.json`) except `epochs` and `timeBudgetSeconds`. The result is the one an uninterrupted run
-  /// would have given (same batches, dropout masks and optimiser state). `dataset` must be the run's data.
+  /// would have given (same batches, dropout masks and optimiser state) on any thread count, unless
+  /// `dataParallelWorkers` is given and differs from the run's (then only the float summation order differs).
+  /// `dataset` must be the run's data.
   @discardableResult
   public static func resume(
     run: RunDirectory, dataset: SequenceDataset, epochs: Int? = nil, timeBudgetSeconds: Double? = nil,
-    showProgress: Bool = true
+    dataParallelWorkers: Int? = nil, showProgress: Bool = true
   ) throws -> TrainingResult {
     let directory = run.url.path
     let resolved = try resolvedConfig(of: run)
@@ -59,7 +67,8 @@ public enum TrainingRun {
     config.timeBudgetSeconds = timeBudgetSeconds
     return try execute(
       spec: resolved.model, dataset: dataset, source: resolved.dataset.source, config: config, run: run,
-      showProgress: showProgress, resume: (point, tensors))
+      workers: dataParallelWorkers ?? resolved.dataParallelWorkers ?? resolved.threads, showProgress: showProgress,
+      resume: (point, tensors))
   }
 
   /// The resolved configuration a run directory was trained with (`config.json`).
@@ -80,18 +89,20 @@ public enum TrainingRun {
 
   private static func execute(
     spec: ModelSpec, dataset: SequenceDataset, source: String, config: TrainingConfig, run: RunDirectory,
-    showProgress: Bool, resume: (Trainer.ResumePoint, SafeTensorsFile)?
+    workers: Int, showProgress: Bool, resume: (Trainer.ResumePoint, SafeTensorsFile)?
   ) throws -> TrainingResult {
     let model = spec.make(itemCount: dataset.itemCount, seed: config.seed)
     let split = LeaveOneOutSplit(dataset)
     let trainer = try Trainer(model: model, dataset: dataset, split: split, config: config)
     trainer.showProgress = showProgress
+    trainer.dataParallelWorkers = max(1, workers)
     if let (point, tensors) = resume { try trainer.resume(from: point, tensors: tensors) }
     let info = Checkpoint(model: spec, seed: config.seed, training: config, dataset: dataset, source: source).dataset
     try run.writeJSON(
       ResolvedConfig(
         model: spec, training: config, dataset: info, parameterCount: model.parameterCount,
-        threads: TensorCore.Parallel.appThreads, parallelism: TensorCore.Parallel.owner.rawValue),
+        threads: TensorCore.Parallel.appThreads, parallelism: TensorCore.Parallel.owner.rawValue,
+        dataParallelWorkers: trainer.dataParallelWorkers),
       name: "config.json")
     if showProgress {
       var line =

@@ -23,7 +23,9 @@ struct TrainCommand: AsyncParsableCommand {
         seqrec train --resume runs/recblr-ml-1m-sasrec-2026… --time-budget-minutes 60
 
       A run directory holds a resume state after every epoch (resume.json, resume.safetensors): --resume continues \
-      an interrupted or time-budgeted run exactly where it stopped.
+      an interrupted or time-budgeted run exactly where it stopped, with the run's number of data-parallel workers \
+      (the same results as one uninterrupted run on any machine); --threads N also sets the workers to N (then only \
+      the float summation order differs).
       """
   )
 
@@ -122,7 +124,8 @@ struct TrainCommand: AsyncParsableCommand {
       let loaded = try dataset.load(data ?? resolved.dataset.source)
       let result = try reportingErrors {
         try TrainingRun.resume(
-          run: run, dataset: loaded.dataset, epochs: epochs, timeBudgetSeconds: timeBudgetMinutes.map { $0 * 60 })
+          run: run, dataset: loaded.dataset, epochs: epochs, timeBudgetSeconds: timeBudgetMinutes.map { $0 * 60 },
+          dataParallelWorkers: parallelism.threads)
       }
       report(result, validMetric: resolved.training.validMetric, run: run)
       return

@@ -68,8 +68,8 @@ import Testing
     #expect(report == result.test)
   }
 
-  @Test func aResumedRunEqualsAnUninterruptedOne() throws {
-    Parallel.configure(owner: .app, threads: 1)
+  @Test func aResumedRunEqualsAnUninterruptedOneOnAnyThreadCount() throws {
+    Parallel.configure(owner: .app, threads: 2)
     let data = Self.cycles()
     // Dropout and sampled evaluation on: the resume state must carry both random streams.
     let spec = try ModelSpec.resolve(
@@ -81,13 +81,20 @@ import Testing
     defer { try? FileManager.default.removeItem(at: base) }
     let wholeRun = try RunDirectory(base.appendingPathComponent("whole"))
     let whole = try TrainingRun.train(
-      spec: spec, dataset: data, source: "memory", config: config, run: wholeRun, showProgress: false)
+      spec: spec, dataset: data, source: "memory", config: config, run: wholeRun, dataParallelWorkers: 2,
+      showProgress: false)
 
     var firstHalf = config
     firstHalf.epochs = 3
     let partRun = try RunDirectory(base.appendingPathComponent("part"))
     _ = try TrainingRun.train(
-      spec: spec, dataset: data, source: "memory", config: firstHalf, run: partRun, showProgress: false)
+      spec: spec, dataset: data, source: "memory", config: firstHalf, run: partRun, dataParallelWorkers: 2,
+      showProgress: false)
+    // Resumed on another thread count: the run's 2 data-parallel workers are used again, and kernel reductions do
+    // not depend on the thread count.
+    #expect(try TrainingRun.resolvedConfig(of: partRun).dataParallelWorkers == 2)
+    Parallel.configure(owner: .app, threads: 3)
+    defer { Parallel.configure(owner: .app, threads: 1) }
     let resumed = try TrainingRun.resume(run: partRun, dataset: data, epochs: 6, showProgress: false)
 
     #expect(resumed.epochs.map(\.trainLoss) == whole.epochs.map(\.trainLoss))

@@ -51,16 +51,25 @@ import Testing
     #expect(firstMismatch(sums, refSums) == nil)
   }
 
-  @Test func parallelColumnSumsMatchReference() {
-    // Enough rows for several threads at 16 rows per thread; outputs accumulate onto 0.5.
+  @Test func parallelColumnSumsMatchReferenceWithTheSameBitsOnAnyThreadCount() {
+    // Enough rows for several chunks at 16 rows per chunk; outputs accumulate onto 0.5.
     let (rows, cols) = (1_003, 9)
     let m = uniformArray(rows * cols, -1, 1, seed: 13)
-    var sums = [Float](repeating: 0.5, count: cols)
-    sums.withUnsafeMutableBufferPointer { ps in
-      ReductionKernels.accumulateColumnSumsInParallel(ps.baseAddress!, m, rows: rows, cols: cols, minRowsPerThread: 16)
+    func columnSums(threads: Int) -> [Float] {
+      Parallel.configure(owner: .app, threads: threads)
+      var sums = [Float](repeating: 0.5, count: cols)
+      sums.withUnsafeMutableBufferPointer { ps in
+        ReductionKernels.accumulateColumnSumsInParallel(ps.baseAddress!, m, rows: rows, cols: cols, minRowsPerChunk: 16)
+      }
+      return sums
     }
+    let sums = columnSums(threads: 2)
     let refSums = (0..<cols).map { c in 0.5 + (0..<rows).reduce(0.0) { $0 + Double(m[$1 * cols + c]) } }
     #expect(firstMismatch(sums, refSums, rel: 1e-4) == nil)
+    // The chunks depend on the rows only: 1 and 3 threads give the same bits as 2.
+    #expect(columnSums(threads: 1) == sums)
+    #expect(columnSums(threads: 3) == sums)
+    Parallel.configure(owner: .app, threads: 2)
   }
 
   @Test(arguments: [1, 9, 1000, 100_003])

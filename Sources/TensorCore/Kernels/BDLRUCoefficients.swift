@@ -63,7 +63,7 @@ public enum BDLRUCoefficients {
       )
       let (up, ap) = (UnsafeSendable(u), UnsafeSendable(decay))
       let tablep = UnsafeSendable(UnsafePointer(rate))
-      Parallel.forEachChunkSumming(rows, width: channels, minPerThread: 64, into: dLambda) { range, dLambdaPartial in
+      Parallel.forEachChunkSumming(rows, width: channels, minPerChunk: 64, into: dLambda) { range, dLambdaPartial in
         let (rate, rateSlope, eps) = (tablep.value, tablep.value + channels, epsilon)
         // One row's results go to local buffers first: the row's inputs are all read before any output is
         // written (so ∂U may alias ∂a or ∂b), and the loop needs no runtime alias checks, so it vectorises.

@@ -49,8 +49,8 @@ public enum LayerNormKernels {
         0..<rows, dx, dweight: dweight, dbias: dbias, dy: dy, x: x, weight: weight, mean: mean, rstd: rstd, cols: cols)
       return
     }
-    // Each chunk accumulates its parameter gradients privately; the partial sums are added in chunk order, so the
-    // result does not depend on thread timing.
+    // Each chunk accumulates its parameter gradients privately; the partial sums are added in chunk order, and the
+    // chunks depend only on the shape, so the result does not depend on the thread count or timing.
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunks * cols)
     partial.initialize(repeating: 0, count: 2 * chunks * cols)
     defer { partial.deallocate() }
@@ -101,10 +101,11 @@ public enum LayerNormKernels {
     }
   }
 
-  /// Number of row chunks to split rows × cols elements into (1 = serial).
+  /// Number of row chunks the backward's parameter-gradient reduction splits rows × cols elements into (1 = serial);
+  /// a function of the shape only (see `Parallel.reductionChunkLimit`).
   static func rowChunkCount(rows: Int, cols: Int) -> Int {
-    let byWork = rows * cols / (ElementwiseKernels.parallelThreshold / 2)
-    return Swift.max(1, Swift.min(Parallel.appThreads, byWork, rows))
+    let minRows = Swift.max(1, ElementwiseKernels.parallelThreshold / 2 / Swift.max(cols, 1))
+    return Parallel.reductionChunkCount(rows, minPerChunk: minRows)
   }
 
   static func forEachRowChunk(rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {

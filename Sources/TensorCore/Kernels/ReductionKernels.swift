@@ -44,14 +44,14 @@ public enum ReductionKernels {
     return m
   }
 
-  /// out[c] += Σ_r x[r, c] like `accumulateColumnSums`, with the rows split across threads (each sums its rows into
-  /// a private vector; the partial vectors are added in thread order, so the result is deterministic for a given
-  /// thread count).
+  /// out[c] += Σ_r x[r, c] like `accumulateColumnSums`, with the rows split into chunks spread over the threads
+  /// (each chunk sums its rows into a private vector; the partial vectors are added in chunk order, and the chunks
+  /// depend only on `rows`, so the result is the same on any number of threads).
   public static func accumulateColumnSumsInParallel(
-    _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, minRowsPerThread: Int = 256
+    _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, minRowsPerChunk: Int = 256
   ) {
     let xp = UnsafeSendable(x)
-    Parallel.forEachChunkSumming(rows, width: cols, minPerThread: minRowsPerThread, into: out) { range, partial in
+    Parallel.forEachChunkSumming(rows, width: cols, minPerChunk: minRowsPerChunk, into: out) { range, partial in
       accumulateColumnSums(partial, xp.value + range.lowerBound * cols, rows: range.count, cols: cols)
     }
   }
