@@ -43,30 +43,24 @@ public enum LayerNormKernels {
     dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int
   ) {
-    let chunks = rowChunkCount(rows: rows, cols: cols)
-    if chunks <= 1 {
+    let minRows = minRowsPerChunk(cols: cols)
+    if Parallel.reductionChunkCount(rows, minPerChunk: minRows) <= 1 {
       backwardRows(
         0..<rows, dx, dweight: dweight, dbias: dbias, dy: dy, x: x, weight: weight, mean: mean, rstd: rstd, cols: cols)
       return
     }
-    // Each chunk accumulates its parameter gradients privately; the partial sums are added in chunk order, and the
-    // chunks depend only on the shape, so the result does not depend on the thread count or timing.
-    let partial = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunks * cols)
-    partial.initialize(repeating: 0, count: 2 * chunks * cols)
-    defer { partial.deallocate() }
-    Parallel.forEach(chunks) { chunk in
-      let lo = rows * chunk / chunks
-      let hi = rows * (chunk + 1) / chunks
-      let pw = partial + 2 * chunk * cols
+    // [Σ dweight | Σ dbias] over all rows by the shared deterministic reduction (chunks by shape, summed in order).
+    let sums = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cols)
+    sums.initialize(repeating: 0, count: 2 * cols)
+    defer { sums.deallocate() }
+    Parallel.forEachChunkSumming(rows, width: 2 * cols, minPerChunk: minRows, into: sums) { rowRange, partial in
       backwardRows(
-        lo..<hi, dx, dweight: pw, dbias: pw + cols, dy: dy, x: x, weight: weight, mean: mean, rstd: rstd, cols: cols)
+        rowRange, dx, dweight: partial, dbias: partial + cols, dy: dy, x: x, weight: weight, mean: mean, rstd: rstd,
+        cols: cols)
     }
-    for chunk in 0..<chunks {
-      let pw = partial + 2 * chunk * cols
-      for c in 0..<cols {
-        dweight[c] += pw[c]
-        dbias[c] += pw[cols + c]
-      }
+    for c in 0..<cols {
+      dweight[c] += sums[c]
+      dbias[c] += sums[cols + c]
     }
   }
 
@@ -101,15 +95,12 @@ public enum LayerNormKernels {
     }
   }
 
-  /// Number of row chunks the backward's parameter-gradient reduction splits rows × cols elements into (1 = serial);
-  /// a function of the shape only (see `Parallel.reductionChunkLimit`).
-  static func rowChunkCount(rows: Int, cols: Int) -> Int {
-    let minRows = Swift.max(1, ElementwiseKernels.parallelThreshold / 2 / Swift.max(cols, 1))
-    return Parallel.reductionChunkCount(rows, minPerChunk: minRows)
+  /// Fewest rows per parallel chunk: enough elements to be worth a thread.
+  static func minRowsPerChunk(cols: Int) -> Int {
+    Swift.max(1, ElementwiseKernels.parallelThreshold / 2 / Swift.max(cols, 1))
   }
 
   static func forEachRowChunk(rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
-    let minRows = Swift.max(1, ElementwiseKernels.parallelThreshold / 2 / Swift.max(cols, 1))
-    Parallel.forEachChunk(rows, minPerThread: minRows, body)
+    Parallel.forEachChunk(rows, minPerThread: minRowsPerChunk(cols: cols), body)
   }
 }
