@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash test for `seqrec serve`: under sustained event load, kill -9 the server several times and restart it on the
 # same state file; then check that every acknowledged event is in the log and that every user's stored state equals
-# a replay of that user's log (`seqrec verify-state`). Loopback only. Exits non-zero on any lost event or mismatch.
+# a replay of that user's log (`seqrec verify-state`); finally SIGTERM it under load and check the graceful shutdown
+# (exit status 0, every user's state stored). Loopback only. Exits non-zero on any lost event or mismatch.
 #
 #   scripts/crash-test.sh [checkpoint-dir]
 #
@@ -68,11 +69,36 @@ for kill_number in $(seq 1 "$KILLS"); do
 done
 wait "$LOAD"
 cat "$WORK/load.log"
+
+# Graceful shutdown under load: SIGTERM while requests are in flight. The server must stop accepting, answer what it
+# accepted, store every user's state and close the store, and exit with status 0.
+echo "== more event load, then SIGTERM while requests are in flight" >&2
+"$BIN" loadtest --checkpoint "$CHECKPOINT" --port "$PORT" --mode events --connections "$CONNECTIONS" \
+  --users "$USERS" --seconds 4 --record-acknowledged "$WORK/acknowledged-sigterm.txt" >"$WORK/load-sigterm.log" 2>&1 &
+LOAD=$!
+sleep 2
 kill -TERM "$SERVER"
-wait "$SERVER" || true
+term_status=0
+wait "$SERVER" || term_status=$?
 SERVER=""
-echo "== verifying the store against its log" >&2
+wait "$LOAD" || true
+cat "$WORK/load-sigterm.log"
 status=0
-"$BIN" verify-state --checkpoint "$CHECKPOINT" --state "$STATE" --acknowledged "$WORK/acknowledged.txt" || status=$?
-echo "server starts: $starts (kill -9: $KILLS); work directory: $WORK"
+if [ "$term_status" -ne 0 ]; then
+  echo "FAIL: the server exited with status $term_status on SIGTERM (log: $WORK/server.log)" >&2
+  status=1
+fi
+
+echo "== verifying the store against its log" >&2
+cat "$WORK/acknowledged.txt" "$WORK/acknowledged-sigterm.txt" >"$WORK/acknowledged-all.txt"
+verify_status=0
+"$BIN" verify-state --checkpoint "$CHECKPOINT" --state "$STATE" --acknowledged "$WORK/acknowledged-all.txt" \
+  | tee "$WORK/verify.log" || verify_status=$?
+if [ "$verify_status" -ne 0 ]; then status=$verify_status; fi
+# The graceful shutdown stored every user's state: nothing is left to replay at the next start.
+if ! grep -q "events after the stored states (replayed onto them when loaded): 0;" "$WORK/verify.log"; then
+  echo "FAIL: after SIGTERM some logged events lie after the stored user states" >&2
+  status=1
+fi
+echo "server starts: $starts (kill -9: $KILLS, then SIGTERM under load, exit status $term_status); work directory: $WORK"
 exit $status
