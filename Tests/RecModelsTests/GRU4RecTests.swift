@@ -67,70 +67,40 @@ import Testing
 
   @Test(arguments: [Float(0), 0.3])
   func prefixObjectiveGradientsMatchFiniteDifferences(dropout: Float) {
-    let model = Self.model(dropout: dropout)
-    ModelFixtures.randomise(model.parameters, seed: 31)
-    let batch = ModelFixtures.prefixBatch()
-    let report = ModelFixtures.gradientCheck(parameters: model.parameters, dropoutSeed: 8) { scale, rng in
-      model.accumulateGradients(batch, lossScale: scale, rng: &rng)
-    }
-    expectPassed(report, "GRU4Rec prefix objective, dropout \(dropout)")
+    CausalModelChecks.objectiveGradientsMatchFiniteDifferences(
+      Self.model(dropout: dropout), .prefix, seed: 31, what: "GRU4Rec, dropout \(dropout)")
   }
 
   @Test(arguments: [Float(0), 0.3])
   func windowObjectiveGradientsMatchFiniteDifferences(dropout: Float) {
-    let model = Self.model(dropout: dropout)
-    ModelFixtures.randomise(model.parameters, seed: 32)
-    let batch = ModelFixtures.windowBatch()
-    let report = ModelFixtures.gradientCheck(parameters: model.parameters, dropoutSeed: 9) { scale, rng in
-      model.accumulateWindowGradients(batch, lossScale: scale, rng: &rng)
-    }
-    expectPassed(report, "GRU4Rec window objective, dropout \(dropout)")
+    CausalModelChecks.objectiveGradientsMatchFiniteDifferences(
+      Self.model(dropout: dropout), .window, seed: 32, what: "GRU4Rec, dropout \(dropout)")
   }
 
   @Test func scoresEqualAStepByStepReference() {
     let model = Self.model(dropout: 0.5)  // eval mode: dropout must not act
     ModelFixtures.randomise(model.parameters, seed: 33)
-    let rows = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch())
-    for (history, row) in zip(ModelFixtures.histories, rows) {
-      let expected = Self.referenceLogits(model, history: history)
-      let error = zip(row, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
-      #expect(error < 1e-4, "history \(history): relative error \(error)")
-    }
+    CausalModelChecks.scoresEqualReference(model) { Self.referenceLogits(model, history: $0) }
   }
 
   @Test func trailingPaddingAndOtherRowsDoNotChangeScores() {
     let model = Self.model()
     ModelFixtures.randomise(model.parameters, seed: 34)
-    let together = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch())
-    for (history, row) in zip(ModelFixtures.histories, together) {
-      let alone = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([history], targets: [1]))[0]
-      let narrow = ModelFixtures.scoreRows(
-        model, ModelFixtures.prefixBatch([history, [1]], targets: [1, 1], maxLength: history.count))[0]
-      #expect(ModelFixtures.maxAbsDifference(alone, row) < 1e-5)
-      #expect(ModelFixtures.maxAbsDifference(narrow, row) < 1e-5)
-    }
-    let oneByOne = ModelFixtures.scoreRowsOneByOne(model, ModelFixtures.prefixBatch([[], [4, 2], [3]]))
-    let chunked = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([[], [4, 2], [3]]))
-    #expect(zip(oneByOne, chunked).allSatisfy { ModelFixtures.maxAbsDifference($0, $1) < 1e-5 })
-    let empty = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([[], [3]], targets: [1, 1]))
-    #expect(empty[0].allSatisfy { $0 == 0 } && empty[1].contains { $0 != 0 })
+    CausalModelChecks.scoresIgnoreTrailingPaddingAndOtherRows(model)
   }
 
   @Test func windowLossAtEachPositionEqualsThePrefixLoss() {
     let model = Self.model()
     ModelFixtures.randomise(model.parameters, seed: 35)
-    CausalityChecks.windowMatchesPrefixes(model)
+    CausalModelChecks.windowMatchesPrefixes(model)
   }
 
   @Test func trainingOnACycleReachesHitRateOne() {
     var config = Self.config(dropout: 0.1)
     config.embeddingSize = 16
     config.hiddenSize = 32
-    for windows in [false, true] {
-      let model = GRU4Rec(config: config, itemCount: ModelFixtures.itemCount, seed: 4)
-      let (loss, hitRate) = ModelFixtures.trainOnCycle(model, epochs: 30, windows: windows)
-      #expect(loss < 0.1, "windows \(windows): last epoch loss \(loss)")
-      #expect(hitRate > 0.95, "windows \(windows): HR@1 \(hitRate)")
+    CausalModelChecks.learnsACycleWithEitherObjective {
+      GRU4Rec(config: config, itemCount: ModelFixtures.itemCount, seed: 4)
     }
   }
 

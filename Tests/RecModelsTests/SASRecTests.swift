@@ -70,72 +70,40 @@ import Testing
 
   @Test(arguments: [Float(0), 0.3])
   func prefixObjectiveGradientsMatchFiniteDifferences(dropout: Float) {
-    let model = Self.model(dropout: dropout)
-    ModelFixtures.randomise(model.parameters, seed: 21)
-    let batch = ModelFixtures.prefixBatch()
-    let report = ModelFixtures.gradientCheck(parameters: model.parameters, dropoutSeed: 8) { scale, rng in
-      model.accumulateGradients(batch, lossScale: scale, rng: &rng)
-    }
-    expectPassed(report, "SASRec prefix objective, dropout \(dropout)")
+    CausalModelChecks.objectiveGradientsMatchFiniteDifferences(
+      Self.model(dropout: dropout), .prefix, seed: 21, what: "SASRec, dropout \(dropout)")
   }
 
   @Test(arguments: [Float(0), 0.3])
   func windowObjectiveGradientsMatchFiniteDifferences(dropout: Float) {
-    let model = Self.model(dropout: dropout)
-    ModelFixtures.randomise(model.parameters, seed: 22)
-    let batch = ModelFixtures.windowBatch()
-    let report = ModelFixtures.gradientCheck(parameters: model.parameters, dropoutSeed: 9) { scale, rng in
-      model.accumulateWindowGradients(batch, lossScale: scale, rng: &rng)
-    }
-    expectPassed(report, "SASRec window objective, dropout \(dropout)")
+    CausalModelChecks.objectiveGradientsMatchFiniteDifferences(
+      Self.model(dropout: dropout), .window, seed: 22, what: "SASRec, dropout \(dropout)")
   }
 
   @Test func scoresEqualAStepByStepReference() {
     let model = Self.model(dropout: 0.5)  // eval mode: dropout must not act
     ModelFixtures.randomise(model.parameters, seed: 23)
-    let rows = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch())
-    for (history, row) in zip(ModelFixtures.histories, rows) {
-      let expected = Self.referenceLogits(model, history: history)
-      let error = zip(row, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
-      #expect(error < 1e-4, "history \(history): relative error \(error)")
-    }
+    CausalModelChecks.scoresEqualReference(model) { Self.referenceLogits(model, history: $0) }
   }
 
   @Test func trailingPaddingAndOtherRowsDoNotChangeScores() {
     let model = Self.model()
     ModelFixtures.randomise(model.parameters, seed: 24)
-    let together = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch())
-    for (history, row) in zip(ModelFixtures.histories, together) {
-      // Alone, so T = its own length; and in a batch whose rows are padded to a shorter maxLength.
-      let alone = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([history], targets: [1]))[0]
-      let narrow = ModelFixtures.scoreRows(
-        model, ModelFixtures.prefixBatch([history, [1]], targets: [1, 1], maxLength: history.count))[0]
-      #expect(ModelFixtures.maxAbsDifference(alone, row) < 1e-5)
-      #expect(ModelFixtures.maxAbsDifference(narrow, row) < 1e-5)
-    }
-    let oneByOne = ModelFixtures.scoreRowsOneByOne(model, ModelFixtures.prefixBatch([[], [4, 2], [3]]))
-    let chunked = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([[], [4, 2], [3]]))
-    #expect(zip(oneByOne, chunked).allSatisfy { ModelFixtures.maxAbsDifference($0, $1) < 1e-5 })
-    // An empty history has no representation.
-    let empty = ModelFixtures.scoreRows(model, ModelFixtures.prefixBatch([[], [3]], targets: [1, 1]))
-    #expect(empty[0].allSatisfy { $0 == 0 } && empty[1].contains { $0 != 0 })
+    CausalModelChecks.scoresIgnoreTrailingPaddingAndOtherRows(model)
   }
 
   @Test func windowLossAtEachPositionEqualsThePrefixLoss() {
     let model = Self.model()
     ModelFixtures.randomise(model.parameters, seed: 25)
-    CausalityChecks.windowMatchesPrefixes(model)
+    CausalModelChecks.windowMatchesPrefixes(model)
   }
 
   @Test func trainingOnACycleReachesHitRateOne() {
     var config = Self.config(dropout: 0.1)
     config.hiddenSize = 16
     config.innerSize = 32
-    for windows in [false, true] {
-      let model = SASRec(config: config, itemCount: ModelFixtures.itemCount, seed: 4)
-      let (loss, hitRate) = ModelFixtures.trainOnCycle(model, epochs: 30, windows: windows)
-      #expect(loss < 0.1, "windows \(windows): last epoch loss \(loss)")
-      #expect(hitRate > 0.95, "windows \(windows): HR@1 \(hitRate)")
+    CausalModelChecks.learnsACycleWithEitherObjective {
+      SASRec(config: config, itemCount: ModelFixtures.itemCount, seed: 4)
     }
   }
 
@@ -184,49 +152,5 @@ import Testing
       }
     }
     return Reference.logits(hidden.last!, table: w["item_embedding.weight"]!)
-  }
-}
-
-/// Checks shared by the causal models, with dropout off.
-enum CausalityChecks {
-  /// The window objective's loss and gradient equal the sums of the prefix objective's over every targeted
-  /// position, and changing the items after a position does not change the loss at that position.
-  static func windowMatchesPrefixes(_ model: some CausalSequentialRecommender) {
-    let windows = ModelFixtures.windowBatch()
-    let width = windows.maxLength
-    var rng = SeededRNG(seed: 1)
-    model.zeroGrads()
-    let windowLoss = model.accumulateWindowGradients(windows, lossScale: 1, rng: &rng)
-    let windowGradients = ModelFixtures.gradients(model.parameters)
-
-    model.zeroGrads()
-    var prefixSum = 0.0
-    for row in 0..<windows.count {
-      for t in 0..<width where windows.targets[row * width + t] != 0 {
-        let items = windows.items[row * width..<row * width + t + 1]
-        let target = windows.targets[row * width + t]
-        let batch = ModelFixtures.prefixBatch([Array(items)], targets: [target], maxLength: model.maxLength)
-        let prefixLoss = model.accumulateGradients(batch, lossScale: 1, rng: &rng)
-        prefixSum += prefixLoss
-        // The window objective at position t alone, with every later item replaced.
-        var single = windows
-        single.targets = [Int32](repeating: 0, count: single.targets.count)
-        single.targets[row * width + t] = target
-        for later in t + 1..<Int(single.lengths[row]) { single.items[row * width + later] = 1 }
-        let snapshot = ModelFixtures.gradients(model.parameters)
-        let singleLoss = model.accumulateWindowGradients(single, lossScale: 0, rng: &rng)
-        #expect(abs(singleLoss - prefixLoss) < 1e-5 * max(1, prefixLoss), "row \(row), position \(t)")
-        #expect(ModelFixtures.gradients(model.parameters) == snapshot, "lossScale 0 must add nothing")
-      }
-    }
-    #expect(abs(windowLoss - prefixSum) < 1e-5 * prefixSum)
-    for (parameter, (windowGradient, prefixGradient)) in zip(
-      model.parameters, zip(windowGradients, ModelFixtures.gradients(model.parameters)))
-    {
-      let scale = max(1e-3, prefixGradient.map(abs).max() ?? 0)
-      #expect(
-        ModelFixtures.maxAbsDifference(windowGradient, prefixGradient) < 1e-4 * scale,
-        "gradient of \(parameter.name)")
-    }
   }
 }
