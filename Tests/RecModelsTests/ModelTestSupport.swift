@@ -147,6 +147,32 @@ func expectPassed(_ report: GradCheck.Report, _ what: String, sourceLocation: So
   #expect(report.maxAbsGradient > 0, "\(what): every gradient was zero", sourceLocation: sourceLocation)
 }
 
+/// Finite-difference check of a model's objective: forward() returns the summed loss as a 1-element tensor (grads
+/// restored afterwards), backward(dy) accumulates dy · ∂loss. The same seed gives the same dropout masks each call.
+func objectiveGradientCheck(
+  _ model: some SequentialRecommender, parameters: [Parameter]? = nil, h: Float = 1e-2, entriesPerTensor: Int = 24,
+  seed: UInt64, run: @escaping (inout SeededRNG, Float) -> Double
+) -> GradCheck.Report {
+  GradCheck.check(
+    parameters: parameters ?? model.parameters, h: h, relativeTolerance: 2e-2, entriesPerTensor: entriesPerTensor,
+    forward: {
+      var rng = SeededRNG(seed: seed)
+      let saved = model.parameters.map { $0.grad.copy() }
+      let loss = run(&rng, 0)
+      for (p, g) in zip(model.parameters, saved) { p.grad.ptr.update(from: g.ptr, count: g.count) }
+      return Tensor(shape: [1], values: [Float(loss)])
+    },
+    backward: { dy in
+      var rng = SeededRNG(seed: seed)
+      _ = run(&rng, dy[0])
+    })
+}
+
+/// Largest |a − b| / max(1, |b|).
+func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
+  zip(a, b).reduce(Float(0)) { max($0, abs($1.0 - $1.1) / max(1, abs($1.1))) }
+}
+
 /// Naive reference helpers in Double (row vectors as arrays).
 enum Reference {
   typealias Weights = [String: [Double]]

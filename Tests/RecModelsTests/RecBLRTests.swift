@@ -20,7 +20,7 @@ import Testing
     maxLength: 6, items: [1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 3, 9, 2, 0, 0, 0], lengths: [6, 1, 3],
     targets: [8, 3, 11], users: [0, 1, 2])
 
-  /// forward() returns the summed loss as a 1-element tensor; backward(dy) accumulates dy · ∂loss.
+  /// `objectiveGradientCheck` with unit-scale item embeddings.
   static func lossCheck(_ model: RecBLR, seed: UInt64, run: @escaping (inout SeededRNG, Float) -> Double)
     -> GradCheck.Report
   {
@@ -28,19 +28,7 @@ import Testing
     // difference step of 1e-2 would no longer be local; unit-scale embeddings keep the check meaningful.
     let table = model.itemEmbedding.weight.value
     for i in 0..<table.count { table[i] *= 50 }
-    return GradCheck.check(
-      parameters: model.parameters, relativeTolerance: 2e-2,
-      forward: {
-        var rng = SeededRNG(seed: seed)
-        let saved = model.parameters.map { $0.grad.copy() }
-        let loss = run(&rng, 0)
-        for (p, g) in zip(model.parameters, saved) { p.grad.ptr.update(from: g.ptr, count: g.count) }
-        return Tensor(shape: [1], values: [Float(loss)])
-      },
-      backward: { dy in
-        var rng = SeededRNG(seed: seed)
-        _ = run(&rng, dy[0])
-      })
+    return objectiveGradientCheck(model, seed: seed, run: run)
   }
 
   @Test(arguments: [Float(0), Float(0.3)])
