@@ -38,7 +38,7 @@ let package = Package(
     ),
     .target(name: "NN", dependencies: ["TensorCore"]),
     .target(name: "RecData"),
-    .target(name: "RecEval", dependencies: ["RecData"]),
+    .target(name: "RecEval", dependencies: ["TensorCore", "RecData"]),
     .target(name: "RecModels", dependencies: ["NN", "RecData"]),
     .target(name: "RecTrain", dependencies: ["RecModels", "RecEval", "RecData"]),
     .target(

@@ -1,4 +1,5 @@
 import RecData
+import TensorCore
 
 /// Full ranking (RecBole `mode: full`, the protocol of the RecBLR paper, spec recblr.md §4.3): the target is ranked
 /// against **every** real item id 1..<itemCount. Column 0 (padding) never competes.
@@ -48,12 +49,13 @@ public enum FullRankingEvaluator {
     let itemCount = dataset.itemCount
     var result = [Int](repeating: 0, count: examples.count)
     result.withUnsafeMutableBufferPointer { out in
-      let ranksOut = UncheckedSendable(out.baseAddress!)
+      let ranksOut = UnsafeSendable(out.baseAddress!)
       ScoreBatching.forEachBatch(
         dataset: dataset, examples: examples, maxLength: maxLength, batchSize: batchSize, score: score
       ) { offset, batch, scores in
-        let rows = UncheckedSendable(scores)
-        RowParallel.forEachChunk(batch.count, minPerWorker: max(1, 65_536 / itemCount)) { range in
+        let rows = UnsafeSendable(scores)
+        // Ranking runs between model calls, on the app's threads (serial when OpenBLAS owns parallelism).
+        Parallel.forEachChunk(batch.count, minPerThread: max(1, 65_536 / itemCount)) { range in
           for r in range {
             let row = rows.value + r * itemCount
             let target = Int(batch.targets[r])
