@@ -11,6 +11,7 @@ public enum BLAS {
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    Parallel.defaultsApplied
     if m == 0 || n == 0 { return }
     if k == 0 {
       if beta == 0 {
@@ -41,6 +42,7 @@ public enum BLAS {
     trans: Bool, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
   ) {
+    Parallel.defaultsApplied
     if m == 0 || n == 0 { return }
     cblas_sgemv(
       CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)

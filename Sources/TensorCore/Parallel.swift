@@ -21,12 +21,23 @@ public enum Parallel {
     return ProcessInfo.processInfo.activeProcessorCount
   }
 
+  nonisolated(unsafe) private static var _configured = false
+
+  /// Evaluated once, before the first BLAS product (`BLAS.gemm`/`gemv`): if `configure` has not been called, applies
+  /// the default (the app owns parallelism, so OpenBLAS gets one thread). Without it a library user who never calls
+  /// `configure` would run OpenBLAS's threads (one per core, started by the library itself) under seqrec's own: two
+  /// owners, and OpenBLAS's spinning threads made a small training ~100× slower on a busy machine.
+  @usableFromInline static let defaultsApplied: Void = {
+    if !_configured { openblas_set_num_threads(1) }
+  }()
+
   public static var owner: ParallelismOwner { _owner }
   /// Threads used by `parallelFor` (1 when BLAS owns parallelism).
   public static var appThreads: Int { _owner == .app ? _threads : 1 }
 
   /// Sets the owner of parallelism and the thread count. Call once at start-up (not thread-safe).
   public static func configure(owner: ParallelismOwner, threads: Int = defaultThreads) {
+    _configured = true
     _owner = owner
     _threads = max(1, threads)
     openblas_set_num_threads(Int32(owner == .blas ? _threads : 1))
@@ -62,7 +73,7 @@ public enum Parallel {
     pthread_setspecific(insideWorkerKey, inside ? UnsafeRawPointer(bitPattern: 1) : nil)
   }
 
-  nonisolated(unsafe) private static let insideWorkerKey: pthread_key_t = {
+  private static let insideWorkerKey: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key, nil)
     return key
