@@ -8,6 +8,8 @@ public protocol ModelConfiguration: Codable, Sendable, Equatable {
   static var presets: [String: Self] { get }
   init()
   var maxLength: Int { get }
+  /// Throws a `ModelConfigurationError` naming the first field the model cannot be built with.
+  func validate() throws
   func makeModel(itemCount: Int, seed: UInt64) -> any SequentialRecommender
 }
 
@@ -118,10 +120,12 @@ public struct ModelSpec: Sendable {
     let e = try entry(named: model)
     var spec = ModelSpec(try e.configurationType.preset(preset), name: model)
     for assignment in overrides { spec = try spec.applying(assignment) }
+    try spec.configuration.validate()
     return spec
   }
 
-  /// A copy with one `key=value` assignment applied to the configuration.
+  /// A copy with one `key=value` assignment applied to the configuration (not validated: a combination of
+  /// assignments may pass through invalid states; `resolve` validates the result).
   public func applying(_ assignment: String) throws -> ModelSpec {
     guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
       throw ModelSpecError.badAssignment(assignment)
@@ -160,7 +164,9 @@ extension ModelSpec: Codable {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     let name = try c.decode(String.self, forKey: .name)
     let e = try ModelSpec.entry(named: name)
-    self.init(try e.configurationType.decode(from: c.superDecoder(forKey: .config)), name: name)
+    let configuration = try e.configurationType.decode(from: c.superDecoder(forKey: .config))
+    try configuration.validate()
+    self.init(configuration, name: name)
   }
 
   public func encode(to encoder: Encoder) throws {

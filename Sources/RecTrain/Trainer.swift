@@ -10,6 +10,8 @@ public enum TrainingError: Error, CustomStringConvertible {
   case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
   case objectiveNeedsCausalModel(model: String)
   case invalidConfig(String)
+  /// The data cannot be split or trained on (e.g. no user long enough for a validation example).
+  case unusableData(String)
 
   public var description: String {
     switch self {
@@ -19,6 +21,8 @@ public enum TrainingError: Error, CustomStringConvertible {
       return "the all-positions objective needs a causal model; \(model) is not causal (use --objective prefix)"
     case .invalidConfig(let message):
       return "invalid training configuration: \(message)"
+    case .unusableData(let message):
+      return "cannot train on this data: \(message)"
     }
   }
 }
@@ -88,6 +92,13 @@ public final class Trainer {
   {
     guard config.batchSize > 0, config.microBatchSize > 0 else {
       throw TrainingError.invalidConfig("batch sizes must be positive")
+    }
+    guard !split.train.isEmpty, !split.valid.isEmpty, !split.test.isEmpty else {
+      let longest = dataset.sequences.map(\.count).max() ?? 0
+      throw TrainingError.unusableData(
+        "\(dataset.name): \(split.train.count) training, \(split.valid.count) validation and \(split.test.count) test "
+          + "examples: leave-one-out needs users with at least 3 interactions for each part "
+          + "(\(dataset.userCount) users, the longest has \(longest))")
     }
     if config.objective == .allPositions && !(model is any CausalSequentialRecommender) {
       throw TrainingError.objectiveNeedsCausalModel(model: model.name)

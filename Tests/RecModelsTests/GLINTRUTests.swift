@@ -160,15 +160,19 @@ import Testing
     #expect(
       Set(presets.keys) == ["code", "ml-1m", "beauty", "video-games", "ml-1m-d64", "beauty-d64", "video-games-d64"])
     for (name, c) in presets {
-      #expect(c.problems.isEmpty, "\(name)")
+      #expect(throws: Never.self, "\(name)") { try c.validate() }
       #expect(c.hiddenSize == (name.hasSuffix("-d64") ? 64 : 128) && c.headSize == 16, "\(name)")
       #expect(c.maxLength == (name.hasPrefix("beauty") || name.hasPrefix("video") ? 100 : 200), "\(name)")
       #expect(c.embeddingDropout == 0.3 && c.attentionDropout == 0.2 && c.kernelSize == 3, "\(name)")
     }
-    var bad = GLINTRUConfig()
-    bad.headCount = 5
-    bad.kernelSize = 4
-    #expect(bad.problems.count == 2)
+    var badHeads = GLINTRUConfig()
+    badHeads.headCount = 5
+    #expect(throws: ModelConfigurationError(model: "glintru", field: "headCount", message: "must divide hiddenSize 128, got 5")) {
+      try badHeads.validate()
+    }
+    var badKernel = GLINTRUConfig()
+    badKernel.kernelSize = 4
+    #expect(throws: ModelConfigurationError.self) { try badKernel.validate() }
   }
 
   @Test func initialisationFollowsTheOfficialCode() {

@@ -43,4 +43,40 @@ import Testing
       try ModelSpec.resolve(model: "recblr", preset: nil, overrides: ["maxLength=abc"])
     }
   }
+
+  /// Values a model cannot be built with fail when resolved (the CLI's `--model-option`) or decoded (a checkpoint's
+  /// config), naming the field, instead of stopping the process when the model is built.
+  @Test(arguments: [
+    ("recblr", "dropout"), ("sasrec", "hiddenDropoutProbability"), ("gru4rec", "dropoutProbability"),
+    ("glintru", "embeddingDropout"), ("glintru-causal", "mixDropout"),
+  ])
+  func invalidValuesFailWhenResolvedOrDecoded(model: String, dropoutKey: String) throws {
+    for assignment in ["\(dropoutKey)=1.5", "\(dropoutKey)=-0.1", "maxLength=0"] {
+      let field = String(assignment.prefix { $0 != "=" })
+      do {
+        _ = try ModelSpec.resolve(model: model, preset: nil, overrides: [assignment])
+        Issue.record("\(model) \(assignment): expected an error")
+      } catch let error as ModelConfigurationError {
+        #expect(error.field == field, "\(model) \(assignment)")
+        #expect(error.description.contains(field))
+      }
+    }
+    let valid = try ModelSpec.resolve(model: model, preset: nil)
+    var object = try #require(
+      JSONSerialization.jsonObject(with: JSONEncoder().encode(valid)) as? [String: Any])
+    var config = try #require(object["config"] as? [String: Any])
+    config[dropoutKey] = 2
+    object["config"] = config
+    let invalidJSON = try JSONSerialization.data(withJSONObject: object)
+    #expect(throws: ModelConfigurationError.self) { try JSONDecoder().decode(ModelSpec.self, from: invalidJSON) }
+  }
+
+  @Test func overridesMayPassThroughAnInvalidCombination() throws {
+    // 60 does not split into the default 8 heads, 60 with 4 heads is valid: only the result is checked.
+    let spec = try ModelSpec.resolve(model: "glintru", preset: nil, overrides: ["hiddenSize=60", "headCount=4"])
+    #expect((spec.configuration as? GLINTRUConfig)?.headSize == 15)
+    #expect(throws: ModelConfigurationError.self) {
+      try ModelSpec.resolve(model: "glintru", preset: nil, overrides: ["hiddenSize=60"])
+    }
+  }
 }

@@ -153,4 +153,17 @@ import Testing
       #expect(error.description.contains("epoch 1, batch 2") || error.description.contains("epoch 2"), "\(error)")
     }
   }
+
+  @Test func dataTooShortForLeaveOneOutIsRejectedBeforeTraining() throws {
+    // Two items per user: each user's one example goes to training, none to validation or test.
+    let data = Self.cycles(users: 5, length: 2)
+    let model = try Self.spec().make(itemCount: data.itemCount, seed: 1)
+    do {
+      _ = try Trainer(model: model, dataset: data, split: LeaveOneOutSplit(data), config: Self.config(.prefix))
+      Issue.record("expected an error")
+    } catch let error as TrainingError {
+      #expect(error.description.contains("cycles: 5 training, 0 validation and 0 test examples"), "\(error)")
+      #expect(error.description.contains("the longest has 2"), "\(error)")
+    }
+  }
 }

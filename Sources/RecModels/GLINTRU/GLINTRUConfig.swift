@@ -43,22 +43,24 @@ public struct GLINTRUConfig: Codable, Sendable, Equatable {
   /// The selective gate's bottleneck (d/2, hard-coded in the code).
   public var gateSize: Int { hiddenSize / 2 }
 
-  /// Why this configuration cannot be built (empty when it can).
-  public var problems: [String] {
-    var problems: [String] = []
-    if hiddenSize < 2 || hiddenSize % 2 != 0 { problems.append("hiddenSize \(hiddenSize) must be even and ≥ 2") }
-    if headCount < 1 || hiddenSize % max(headCount, 1) != 0 {
-      problems.append("hiddenSize \(hiddenSize) does not split into headCount \(headCount) heads")
+  /// Throws a `ModelConfigurationError` naming the first field this configuration cannot be built with.
+  public func validate() throws {
+    func require(_ ok: Bool, _ field: String, _ message: String) throws {
+      try ModelConfigurationError.require(ok, model: "glintru", field: field, message)
     }
-    if maxLength < 1 { problems.append("maxLength \(maxLength) must be ≥ 1") }
-    if kernelSize < 1 || kernelSize % 2 == 0 { problems.append("kernelSize \(kernelSize) must be odd and ≥ 1") }
+    try require(hiddenSize >= 2 && hiddenSize % 2 == 0, "hiddenSize", "must be even and ≥ 2, got \(hiddenSize)")
+    try require(
+      headCount >= 1 && hiddenSize % headCount == 0, "headCount",
+      "must divide hiddenSize \(hiddenSize), got \(headCount)")
+    try require(maxLength >= 1, "maxLength", "must be ≥ 1, got \(maxLength)")
+    try require(kernelSize >= 1 && kernelSize % 2 == 1, "kernelSize", "must be odd and ≥ 1, got \(kernelSize)")
     for (name, p) in [
       ("embeddingDropout", embeddingDropout), ("attentionDropout", attentionDropout), ("gateDropout", gateDropout),
       ("mixDropout", mixDropout), ("outputDropout", outputDropout),
-    ] where !(0..<1).contains(p) {
-      problems.append("\(name) \(p) is outside [0, 1)")
+    ] {
+      try require((0..<1).contains(p), name, "must be in [0, 1), got \(p)")
     }
-    return problems
+    try require(layerNormEps >= 0 && layerNormEps.isFinite, "layerNormEps", "must be ≥ 0, got \(layerNormEps)")
   }
 
   /// The same configuration with every dropout off (eval-mode training, as the golden outputs were made).

@@ -19,8 +19,7 @@ public final class GLINTRUNetwork: ParameterContainer {
   public let output: GLINTRUOutputBlock
 
   init(config: GLINTRUConfig, itemCount: Int, causal: Bool, seed: UInt64) {
-    let problems = config.problems
-    precondition(problems.isEmpty, "GLINT-RU config: " + problems.joined(separator: "; "))
+    do { try config.validate() } catch { preconditionFailure("\(error)") }
     precondition(itemCount >= 2, "GLINT-RU needs at least one item besides padding (itemCount \(itemCount))")
     self.config = config
     self.causal = causal

@@ -22,6 +22,7 @@ public final class RecBLR: CausalSequentialRecommender {
   public let blocks: [RecBLRBlock]
 
   public init(config: RecBLRConfig, itemCount: Int, seed: UInt64) {
+    do { try config.validate() } catch { preconditionFailure("\(error)") }
     self.config = config
     self.itemCount = itemCount
     let d = config.hiddenSize

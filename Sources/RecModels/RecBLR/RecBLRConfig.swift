@@ -21,6 +21,20 @@ public struct RecBLRConfig: Codable, Sendable, Equatable {
 
   public var stateSize: Int { expand * hiddenSize }
 
+  /// Throws a `ModelConfigurationError` naming the first invalid field.
+  public func validate() throws {
+    func require(_ ok: Bool, _ field: String, _ message: String) throws {
+      try ModelConfigurationError.require(ok, model: "recblr", field: field, message)
+    }
+    try require(hiddenSize >= 1, "hiddenSize", "must be ≥ 1, got \(hiddenSize)")
+    try require(expand >= 1, "expand", "must be ≥ 1, got \(expand)")
+    try require(convWidth >= 1, "convWidth", "must be ≥ 1, got \(convWidth)")
+    try require(layerCount >= 1, "layerCount", "must be ≥ 1, got \(layerCount)")
+    try require((0..<1).contains(dropout), "dropout", "must be in [0, 1), got \(dropout)")
+    try require(maxLength >= 1, "maxLength", "must be ≥ 1, got \(maxLength)")
+    try require(layerNormEps >= 0 && layerNormEps.isFinite, "layerNormEps", "must be ≥ 0, got \(layerNormEps)")
+  }
+
   /// Named presets (spec §3.1): the official ML-1M config and the paper's per-dataset dropout and L.
   public static let presets: [String: RecBLRConfig] = [
     "ml-1m": RecBLRConfig(),
