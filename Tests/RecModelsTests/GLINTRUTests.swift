@@ -167,7 +167,10 @@ import Testing
     }
     var badHeads = GLINTRUConfig()
     badHeads.headCount = 5
-    #expect(throws: ModelConfigurationError(model: "glintru", field: "headCount", message: "must divide hiddenSize 128, got 5")) {
+    #expect(
+      throws: ModelConfigurationError(
+        model: "glintru", field: "headCount", message: "must divide hiddenSize 128, got 5")
+    ) {
       try badHeads.validate()
     }
     var badKernel = GLINTRUConfig()
