@@ -41,9 +41,11 @@ extension ReadOptions {
       user: userColumn ?? .index(0), item: itemColumn ?? .index(1), timestamp: timestampColumn)
   }
 
-  /// Comma or tab when the first line has one, else whitespace.
+  /// `::` (MovieLens-1M/10M `.dat` files), comma or tab when the first line has one, else whitespace.
   static func likelySeparator(_ bytes: UnsafeRawBufferPointer) -> FieldSeparator {
     guard let line = TextLines.firstLine(in: bytes) else { return .whitespace }
+    let colon = UInt8(ascii: ":")
+    if zip(line, line.dropFirst()).contains(where: { $0 == colon && $1 == colon }) { return .literal("::") }
     if line.contains(UInt8(ascii: ",")) { return .literal(",") }
     if line.contains(UInt8(ascii: "\t")) { return .literal("\t") }
     return .whitespace
@@ -57,7 +59,8 @@ extension ReadOptions {
 
   /// Recognises pairs, user-lines and delimited files (with or without a header) from their first 100 lines.
   static func detectLayout(path: String, bytes: UnsafeRawBufferPointer) throws -> InteractionLayout {
-    let separator: FieldSeparator = likelySeparator(bytes) == .literal(",") ? .literal(",") : .whitespace
+    let likely = likelySeparator(bytes)
+    let separator: FieldSeparator = likely == .literal(",") || likely == .literal("::") ? likely : .whitespace
     let lines = TextLines.leadingLines(in: bytes, limit: 100)
     let sample = lines.map { TabularReaders.fieldStrings($0.bytes, separator: separator) }
     guard let first = sample.first else { throw DataError(path: path, "no interactions (the file is empty)") }
@@ -80,7 +83,8 @@ extension ReadOptions {
     if whitespace && integerIds && !usersRepeat { return .userLines }
     let width = counts[0]
     if counts.allSatisfy({ $0 == width }) && (2...4).contains(width) {
-      // user item | user item timestamp | user item rating timestamp (MovieLens u.data, Amazon ratings CSV).
+      // user item | user item timestamp | user item rating timestamp (MovieLens u.data and ratings.dat, Amazon
+      // ratings CSV).
       let timeColumn = width == 2 ? nil : width - 1
       let timesAreNumbers = timeColumn.map { column in sample.allSatisfy { isNumber($0[column]) } } ?? false
       return .delimited(

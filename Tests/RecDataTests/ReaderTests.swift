@@ -113,6 +113,14 @@ import Testing
         == .delimited(
           DelimitedLayout(
             separator: .whitespace, hasHeader: false, user: .index(0), item: .index(1), timestamp: .index(3))))
+    // MovieLens-1M ratings.dat: UserID::MovieID::Rating::Timestamp; ties keep file order after the sort.
+    let ratings = try readText("1::1193::5::978300760\n1::661::3::978302109\n1::914::3::978300760\n2::10::4::5\n")
+    #expect(
+      ratings.layout
+        == .delimited(
+          DelimitedLayout(
+            separator: .literal("::"), hasHeader: false, user: .index(0), item: .index(1), timestamp: .index(3))))
+    #expect(rawLists(ratings.sequences) == ["1": ["1193", "914", "661"], "2": ["10"]])
     let csv = try readText("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,10,3,1260759000\n")
     #expect(
       csv.layout
@@ -124,6 +132,17 @@ import Testing
     // A typed header is atomic whatever the extension.
     let atomic = try readText("user_id:token\titem_id:token\n1\t2\n", name: "x.tsv")
     #expect(atomic.layout == .atomic(AtomicColumns()))
+  }
+
+  @Test func movieLensTitlesAreReadAsLatin1() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("movies-\(UUID().uuidString).dat")
+    defer { try? FileManager.default.removeItem(at: url) }
+    // "Misérables" with é as the Latin-1 byte 0xE9 (invalid UTF-8), as in MovieLens-1M's movies.dat.
+    var bytes = Array("73::Mis".utf8) + [0xE9] + Array("rables, Les (1995)::Drama\n1::Toy Story (1995)::Comedy\n".utf8)
+    bytes += Array("2::Jumanji (1995)::Adventure\n".utf8)
+    try Data(bytes).write(to: url)
+    let titles = try ItemTitles.load(path: url.path)
+    #expect(titles == ["73": "Misérables, Les (1995)", "1": "Toy Story (1995)", "2": "Jumanji (1995)"])
   }
 
   @Test func explicitFormatOverridesDetection() throws {
