@@ -8,7 +8,8 @@ public enum ItemTitles {
       throw DataError(path: path, "cannot read the titles file")
     }
     // MovieLens files are Latin-1 (e.g. "Misérables"): read as UTF-8 when valid, else as Latin-1.
-    let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1)
+    let text =
+      String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1)
       ?? String(decoding: data, as: UTF8.self)
     var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     guard let first = lines.first else { throw DataError(path: path, "the titles file is empty") }
