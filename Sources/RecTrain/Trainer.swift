@@ -90,9 +90,7 @@ public final class Trainer {
   )
     throws
   {
-    guard config.batchSize > 0, config.microBatchSize > 0 else {
-      throw TrainingError.invalidConfig("batch sizes must be positive")
-    }
+    if let problem = config.problem { throw TrainingError.invalidConfig(problem) }
     guard !split.train.isEmpty, !split.valid.isEmpty, !split.test.isEmpty else {
       let longest = dataset.sequences.map(\.count).max() ?? 0
       throw TrainingError.unusableData(

@@ -44,4 +44,21 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var maskHistory = false
 
   public init() {}
+
+  /// Why these settings cannot train (nil when they can).
+  public var problem: String? {
+    if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
+    if batchSize < 1 || microBatchSize < 1 { return "batch sizes must be positive" }
+    if !(learningRate > 0 && learningRate.isFinite) { return "the learning rate must be positive, got \(learningRate)" }
+    if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be ≥ 0, got \(weightDecay)" }
+    if let clipGradNorm, !(clipGradNorm > 0) { return "the gradient-norm clip must be positive, got \(clipGradNorm)" }
+    if stoppingStep < 0 { return "the stopping step must be ≥ 0, got \(stoppingStep)" }
+    if let timeBudgetSeconds, !(timeBudgetSeconds > 0) {
+      return "the time budget must be positive, got \(timeBudgetSeconds) s"
+    }
+    if ks.isEmpty || ks.contains(where: { $0 < 1 }) { return "cut-offs K must be at least 1, got \(ks)" }
+    if evalBatchSize < 1 { return "the evaluation batch size must be at least 1, got \(evalBatchSize)" }
+    if let windowStride, windowStride < 1 { return "the window stride must be at least 1, got \(windowStride)" }
+    return nil
+  }
 }

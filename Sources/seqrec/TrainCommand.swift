@@ -108,6 +108,12 @@ struct TrainCommand: AsyncParsableCommand {
     }
     if batchSize < 1 || microBatchSize < 1 { throw ValidationError("batch sizes must be at least 1") }
     if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+    if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be ≥ 0") }
+    if let clipGradNorm, !(clipGradNorm > 0) { throw ValidationError("--clip-grad-norm must be positive") }
+    if stoppingStep < 0 { throw ValidationError("--stopping-step must be ≥ 0") }
+    if let timeBudgetMinutes, !(timeBudgetMinutes > 0) {
+      throw ValidationError("--time-budget-minutes must be positive")
+    }
     if let windowStride, windowStride < 1 { throw ValidationError("--window-stride must be at least 1") }
   }
 

@@ -142,7 +142,7 @@ import Testing
   @Test func divergingTrainingStopsNamingEpochAndBatch() throws {
     let data = Self.cycles()
     var config = Self.config(.prefix)
-    config.learningRate = .infinity
+    config.learningRate = 1e30  // one Adam step moves every parameter by ~1e30
     let model = try Self.spec().make(itemCount: data.itemCount, seed: 1)
     let trainer = try Trainer(model: model, dataset: data, split: LeaveOneOutSplit(data), config: config)
     trainer.showProgress = false
@@ -164,6 +164,27 @@ import Testing
     } catch let error as TrainingError {
       #expect(error.description.contains("cycles: 5 training, 0 validation and 0 test examples"), "\(error)")
       #expect(error.description.contains("the longest has 2"), "\(error)")
+    }
+  }
+
+  @Test func settingsThatCannotTrainAreRejectedNamingTheSetting() throws {
+    let data = Self.cycles()
+    let model = try Self.spec().make(itemCount: data.itemCount, seed: 1)
+    let cases: [(String, (inout TrainingConfig) -> Void)] = [
+      ("epochs", { $0.epochs = 0 }), ("learning rate", { $0.learningRate = .nan }),
+      ("weight decay", { $0.weightDecay = -1 }), ("gradient-norm clip", { $0.clipGradNorm = 0 }),
+      ("stopping step", { $0.stoppingStep = -1 }), ("time budget", { $0.timeBudgetSeconds = -300 }),
+      ("cut-offs", { $0.ks = [10, 0] }), ("window stride", { $0.windowStride = 0 }),
+    ]
+    for (what, edit) in cases {
+      var config = Self.config(.allPositions)
+      edit(&config)
+      do {
+        _ = try Trainer(model: model, dataset: data, split: LeaveOneOutSplit(data), config: config)
+        Issue.record("\(what): expected an error")
+      } catch let error as TrainingError {
+        #expect(error.description.contains(what), "\(error)")
+      }
     }
   }
 }
