@@ -56,6 +56,11 @@ extension GRU4RecConfig: ModelConfiguration {
 }
 
 extension ModelConfiguration {
+  /// For `validate()`: throws a `ModelConfigurationError` naming this model and `field` unless `condition` holds.
+  func require(_ condition: Bool, _ field: String, _ message: @autoclosure () -> String) throws {
+    try ModelConfigurationError.require(condition, model: Self.modelName, field: field, message())
+  }
+
   static func with(_ edit: (inout Self) -> Void) -> Self {
     var c = Self()
     edit(&c)

@@ -45,9 +45,6 @@ public struct GLINTRUConfig: Codable, Sendable, Equatable {
 
   /// Throws a `ModelConfigurationError` naming the first field this configuration cannot be built with.
   public func validate() throws {
-    func require(_ ok: Bool, _ field: String, _ message: String) throws {
-      try ModelConfigurationError.require(ok, model: "glintru", field: field, message)
-    }
     try require(hiddenSize >= 2 && hiddenSize % 2 == 0, "hiddenSize", "must be even and ≥ 2, got \(hiddenSize)")
     try require(
       headCount >= 1 && hiddenSize % headCount == 0, "headCount",

@@ -47,9 +47,6 @@ public struct GRU4RecConfig: Codable, Sendable, Equatable {
 
   /// Throws a `ModelConfigurationError` naming the first invalid field.
   public func validate() throws {
-    func require(_ ok: Bool, _ field: String, _ message: String) throws {
-      try ModelConfigurationError.require(ok, model: "gru4rec", field: field, message)
-    }
     try require(maxLength >= 1, "maxLength", "must be ≥ 1, got \(maxLength)")
     try require(embeddingSize >= 1, "embeddingSize", "must be ≥ 1, got \(embeddingSize)")
     try require(hiddenSize >= 1, "hiddenSize", "must be ≥ 1, got \(hiddenSize)")

@@ -23,9 +23,6 @@ public struct RecBLRConfig: Codable, Sendable, Equatable {
 
   /// Throws a `ModelConfigurationError` naming the first invalid field.
   public func validate() throws {
-    func require(_ ok: Bool, _ field: String, _ message: String) throws {
-      try ModelConfigurationError.require(ok, model: "recblr", field: field, message)
-    }
     try require(hiddenSize >= 1, "hiddenSize", "must be ≥ 1, got \(hiddenSize)")
     try require(expand >= 1, "expand", "must be ≥ 1, got \(expand)")
     try require(convWidth >= 1, "convWidth", "must be ≥ 1, got \(convWidth)")

@@ -65,9 +65,6 @@ public struct SASRecConfig: Codable, Sendable, Equatable {
 
   /// Throws a `ModelConfigurationError` naming the first invalid field.
   public func validate() throws {
-    func require(_ ok: Bool, _ field: String, _ message: String) throws {
-      try ModelConfigurationError.require(ok, model: "sasrec", field: field, message)
-    }
     try require(maxLength >= 1, "maxLength", "must be ≥ 1, got \(maxLength)")
     try require(layerCount >= 1, "layerCount", "must be ≥ 1, got \(layerCount)")
     try require(headCount >= 1, "headCount", "must be ≥ 1, got \(headCount)")
