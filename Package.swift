@@ -63,6 +63,7 @@ let package = Package(
     ),
 
     // MARK: Tests
+    .testTarget(name: "SeqrecCommandTests", dependencies: ["seqrec"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"]),
     .testTarget(name: "RecDataTests", dependencies: ["RecData"]),

@@ -54,7 +54,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     if let clipGradNorm, !(clipGradNorm > 0) { return "the gradient-norm clip must be positive, got \(clipGradNorm)" }
     if stoppingStep < 0 { return "the stopping step must be ≥ 0, got \(stoppingStep)" }
     if let timeBudgetSeconds, !(timeBudgetSeconds > 0) {
-      return "the time budget must be positive, got \(timeBudgetSeconds) s"
+      return "the time budget must be positive, got \(timeBudgetSeconds) s (\(timeBudgetSeconds / 60) min)"
     }
     if ks.isEmpty || ks.contains(where: { $0 < 1 }) { return "cut-offs K must be at least 1, got \(ks)" }
     if evalBatchSize < 1 { return "the evaluation batch size must be at least 1, got \(evalBatchSize)" }

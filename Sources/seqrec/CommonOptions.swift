@@ -11,7 +11,8 @@ extension ParallelismOwner: ExpressibleByArgument {}
 
 /// Who uses the cores.
 struct ParallelismOptions: ParsableArguments {
-  @Option(help: "Threads to use (default: $SEQREC_THREADS, $OPENBLAS_NUM_THREADS, else all cores).")
+  @Option(
+    parsing: .unconditional, help: "Threads to use (default: $SEQREC_THREADS, $OPENBLAS_NUM_THREADS, else all cores).")
   var threads: Int?
 
   @Option(

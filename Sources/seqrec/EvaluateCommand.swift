@@ -28,7 +28,7 @@ struct EvaluateCommand: AsyncParsableCommand {
   var baseline: Baseline?
   @Option(help: "Interaction file (the data the checkpoint was trained on; checked by fingerprint).") var data: String
   @Option(help: "Which examples: test or valid.") var split: String = "test"
-  @Option(help: "History length for baselines (models use their own).") var maxLength: Int = 50
+  @Option(parsing: .unconditional, help: "History length for baselines (models use their own).") var maxLength: Int = 50
   @Option(help: "Seed of the sampled protocol's negatives.") var seed: UInt64 = 2020
   @Option(help: "Write the metrics as JSON to this file.") var json: String?
 

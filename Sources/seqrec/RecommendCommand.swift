@@ -24,7 +24,7 @@ struct RecommendCommand: AsyncParsableCommand {
   @Option(help: "Raw id of a user of the training data (needs --data).") var user: String?
   @Option(help: "Comma-separated raw item ids, oldest first (an ad-hoc history).") var items: String?
   @Option(help: "Interaction file the checkpoint was trained on (for --user).") var data: String?
-  @Option(name: .shortAndLong, help: "How many items.") var k: Int = 10
+  @Option(name: .shortAndLong, parsing: .unconditional, help: "How many items.") var k: Int = 10
   @Flag(help: "Do not recommend items already in the history.") var excludeSeen = false
   @Option(help: "Item titles to print (RecBole .item file or MovieLens movies.dat).") var titles: String?
   @OptionGroup var dataset: DatasetOptions

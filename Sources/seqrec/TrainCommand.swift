@@ -58,17 +58,23 @@ struct TrainCommand: AsyncParsableCommand {
   @Option(help: "Training objective: prefix (RecBole's, one target per example) or all-positions (causal models).")
   var objective: TrainingObjective = .prefix
 
-  @Option(help: "All-positions objective: targets per window chunk (default: the model's max length).")
+  @Option(
+    parsing: .unconditional,
+    help: "All-positions objective: targets per window chunk (default: the model's max length).")
   var windowStride: Int?
 
-  @Option(help: "Maximum number of epochs (default: 300; with --resume: the run's).") var epochs: Int?
-  @Option(help: "Examples (or targets) per optimiser step.") var batchSize = 2048
-  @Option(help: "Rows per forward pass; gradients of a batch's micro-batches are summed.") var microBatchSize = 256
-  @Option(help: "Adam learning rate.") var learningRate: Float = 1e-3
-  @Option(help: "Adam weight decay (L2 added to the gradient).") var weightDecay: Float = 0
-  @Option(help: "Clip the global gradient norm to this value.") var clipGradNorm: Float?
-  @Option(help: "Early stopping patience (RecBole stopping_step).") var stoppingStep = 10
-  @Option(help: "Stop after the epoch that ends past this many minutes; the best checkpoint is then tested.")
+  @Option(parsing: .unconditional, help: "Maximum number of epochs (default: 300; with --resume: the run's).")
+  var epochs: Int?
+  @Option(parsing: .unconditional, help: "Examples (or targets) per optimiser step.") var batchSize = 2048
+  @Option(parsing: .unconditional, help: "Rows per forward pass; gradients of a batch's micro-batches are summed.")
+  var microBatchSize = 256
+  @Option(parsing: .unconditional, help: "Adam learning rate.") var learningRate: Float = 1e-3
+  @Option(parsing: .unconditional, help: "Adam weight decay (L2 added to the gradient).") var weightDecay: Float = 0
+  @Option(parsing: .unconditional, help: "Clip the global gradient norm to this value.") var clipGradNorm: Float?
+  @Option(parsing: .unconditional, help: "Early stopping patience (RecBole stopping_step).") var stoppingStep = 10
+  @Option(
+    parsing: .unconditional,
+    help: "Stop after the epoch that ends past this many minutes; the best checkpoint is then tested.")
   var timeBudgetMinutes: Double?
   @Option(help: "Random seed (initialisation, shuffling, dropout, sampled negatives).") var seed: UInt64 = 2020
   @Option(help: "Run directory (default: runs/<model>-<data>-<time>).") var runDir: String?
@@ -78,7 +84,6 @@ struct TrainCommand: AsyncParsableCommand {
   @OptionGroup var parallelism: ParallelismOptions
 
   func validate() throws {
-    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
     if resume != nil {
       if model != nil || preset != nil || !modelOptions.isEmpty || runDir != nil {
         throw ValidationError(
@@ -106,15 +111,28 @@ struct TrainCommand: AsyncParsableCommand {
     } else if model == nil || data == nil {
       throw ValidationError("give --model and --data (or --resume <run-dir>)")
     }
-    if batchSize < 1 || microBatchSize < 1 { throw ValidationError("batch sizes must be at least 1") }
-    if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
-    if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be ≥ 0") }
-    if let clipGradNorm, !(clipGradNorm > 0) { throw ValidationError("--clip-grad-norm must be positive") }
-    if stoppingStep < 0 { throw ValidationError("--stopping-step must be ≥ 0") }
-    if let timeBudgetMinutes, !(timeBudgetMinutes > 0) {
-      throw ValidationError("--time-budget-minutes must be positive")
-    }
-    if let windowStride, windowStride < 1 { throw ValidationError("--window-stride must be at least 1") }
+    if let problem = try trainingConfig().problem { throw ValidationError(problem) }
+  }
+
+  /// The training settings the flags give (with --resume, the flags may only repeat the defaults, so checking
+  /// these is checking --epochs and --time-budget-minutes).
+  func trainingConfig() throws -> TrainingConfig {
+    var config = TrainingConfig()
+    config.epochs = epochs ?? config.epochs
+    config.batchSize = batchSize
+    config.microBatchSize = microBatchSize
+    config.learningRate = learningRate
+    config.weightDecay = weightDecay
+    config.clipGradNorm = clipGradNorm
+    config.stoppingStep = stoppingStep
+    config.seed = seed
+    config.timeBudgetSeconds = timeBudgetMinutes.map { $0 * 60 }
+    config.objective = objective
+    config.windowStride = windowStride
+    config.evaluation = evaluation.evaluation
+    config.ks = try evaluation.parsedKs()
+    config.maskHistory = evaluation.maskHistory
+    return config
   }
 
   func run() async throws {
@@ -138,21 +156,7 @@ struct TrainCommand: AsyncParsableCommand {
     }
     let spec = try reportingErrors { try ModelSpec.resolve(model: model!, preset: preset, overrides: modelOptions) }
     let loaded = try dataset.load(data!)
-    var config = TrainingConfig()
-    config.epochs = epochs ?? config.epochs
-    config.batchSize = batchSize
-    config.microBatchSize = microBatchSize
-    config.learningRate = learningRate
-    config.weightDecay = weightDecay
-    config.clipGradNorm = clipGradNorm
-    config.stoppingStep = stoppingStep
-    config.seed = seed
-    config.timeBudgetSeconds = timeBudgetMinutes.map { $0 * 60 }
-    config.objective = objective
-    config.windowStride = windowStride
-    config.evaluation = evaluation.evaluation
-    config.ks = try evaluation.parsedKs()
-    config.maskHistory = evaluation.maskHistory
+    let config = try trainingConfig()
     let run = try reportingErrors {
       try runDir.map { try RunDirectory(URL(fileURLWithPath: $0)) }
         ?? RunDirectory.fresh(parent: URL(fileURLWithPath: "runs"), model: spec.name, dataset: loaded.dataset.name)
