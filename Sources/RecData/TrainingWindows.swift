@@ -7,14 +7,72 @@
 /// `stride` consecutive positions, and its input is the `maxLength` items ending just before the chunk's last
 /// target. With `stride == maxLength` windows do not overlap (cheapest); with a smaller stride targets early in a
 /// chunk keep a longer history (closer to the prefix objective) at `maxLength / stride` times the cost.
+///
+/// A window can also be split into `parts` runs (`splittingTargets`): each run feeds the same input and carries the
+/// loss of the chunk's targets that fall in its part (a seeded random assignment), so every target still appears
+/// exactly once per epoch, but each target's history gets its own dropout draw among `parts`, and a batch of a given
+/// number of targets holds `parts` times as many windows (users), as RecBole's prefix batches do.
 public struct TrainingWindow: Hashable, Sendable {
   public var user: Int32
   /// Position (in the user's sequence) of the first input item.
   public var start: Int32
   /// Number of input items.
   public var length: Int32
-  /// Loss positions are the last `targetCount` input positions (each predicts the item after it).
+  /// The chunk's targets are after the last `chunkLength` input positions (each predicts the item after it).
+  public var chunkLength: Int32
+  /// This run carries the chunk targets whose part is `part` (of `parts`, assigned by `partSeed`); parts 1 = all.
+  public var part: Int32 = 0
+  public var parts: Int32 = 1
+  public var partSeed: UInt64 = 0
+  /// Targets this run carries a loss for.
   public var targetCount: Int32
+
+  /// Whether the target after input position `offset` (0-based, in the window) carries this run's loss.
+  @inline(__always)
+  func carriesTarget(at offset: Int) -> Bool {
+    guard offset >= Int(length - chunkLength) && offset < Int(length) else { return false }
+    return parts == 1 || Self.part(of: start + Int32(offset), user: user, parts: parts, seed: partSeed) == part
+  }
+
+  /// The part (0..<parts) of the target after sequence position `position` of `user`: a SplitMix64 finaliser of
+  /// the seed, user and position, so that the parts of one epoch are independent of another's (new seed).
+  @inline(__always)
+  static func part(of position: Int32, user: Int32, parts: Int32, seed: UInt64) -> Int32 {
+    let key = UInt64(UInt32(bitPattern: user)) << 32 | UInt64(UInt32(bitPattern: position))
+    var z = seed &+ (key &* 0x9E37_79B9_7F4A_7C15)
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    z ^= z >> 31
+    return Int32(truncatingIfNeeded: z % UInt64(parts))
+  }
+}
+
+extension Array where Element == TrainingWindow {
+  /// Each window run `parts` times, run p carrying the loss of the chunk targets assigned to part p by `seed`
+  /// (runs left with no target are dropped). Every target of the unsplit windows is carried by exactly one run.
+  public func splittingTargets(parts: Int, seed: UInt64) -> [TrainingWindow] {
+    precondition(parts >= 1, "parts must be at least 1")
+    if parts == 1 { return self }
+    var runs: [TrainingWindow] = []
+    runs.reserveCapacity(count * parts)
+    for window in self {
+      var counts = [Int32](repeating: 0, count: parts)
+      for offset in Int(window.length - window.chunkLength)..<Int(window.length) {
+        let p = TrainingWindow.part(
+          of: window.start + Int32(offset), user: window.user, parts: Int32(parts), seed: seed)
+        counts[Int(p)] += 1
+      }
+      for (p, targets) in counts.enumerated() where targets > 0 {
+        var run = window
+        run.part = Int32(p)
+        run.parts = Int32(parts)
+        run.partSeed = seed
+        run.targetCount = targets
+        runs.append(run)
+      }
+    }
+    return runs
+  }
 }
 
 /// A batch of windows: `items` is B×L (left-aligned, right-padded); `targets[r·L + t]` is the item following
@@ -56,7 +114,7 @@ extension SequenceDataset {
         windows.append(
           TrainingWindow(
             user: Int32(u), start: Int32(start), length: Int32(inputEnd - start),
-            targetCount: Int32(last - first + 1)))
+            chunkLength: Int32(last - first + 1), targetCount: Int32(last - first + 1)))
         last = first - 1
       }
     }
@@ -75,7 +133,9 @@ extension SequenceDataset {
       let start = Int(w.start)
       let len = Int(w.length)
       for j in 0..<len { items[row * maxLength + j] = seq[start + j] }
-      for j in (len - Int(w.targetCount))..<len { targets[row * maxLength + j] = seq[start + j + 1] }
+      for j in (len - Int(w.chunkLength))..<len where w.carriesTarget(at: j) {
+        targets[row * maxLength + j] = seq[start + j + 1]
+      }
       lengths[row] = Int32(len)
     }
     return WindowBatch(maxLength: maxLength, items: items, lengths: lengths, targets: targets)

@@ -247,6 +247,9 @@ public final class Trainer {
     }
     let stride = config.windowStride ?? model.maxLength
     var windows = dataset.trainingWindows(maxLength: model.maxLength, stride: stride)
+    if let splits = config.windowSplits, splits > 1 {
+      windows = windows.splittingTargets(parts: splits, seed: rng.next())
+    }
     windows.shuffle(using: &rng)
     let total = windows.reduce(0) { $0 + Int($1.targetCount) }
     // A batch is a run of windows holding about `batchSize` targets; micro-batches hold about `microBatchSize`.
@@ -256,7 +259,7 @@ public final class Trainer {
     let batches = Self.group(windows, indices: windows.indices, size: config.batchSize)
     for batch in batches {
       windows[batch.range].sort { a, b in
-        a.length != b.length ? a.length > b.length : (a.user, a.start) < (b.user, b.start)
+        a.length != b.length ? a.length > b.length : (a.user, a.start, a.part) < (b.user, b.start, b.part)
       }
     }
     let planned = batches.prefix(limit).reduce(0) { $0 + $1.targets }

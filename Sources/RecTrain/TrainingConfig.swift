@@ -39,6 +39,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
   public var objective: TrainingObjective = .prefix
   /// All-positions objective: targets per window chunk (nil = the model's max length: non-overlapping windows).
   public var windowStride: Int? = nil
+  /// All-positions objective: runs per window per epoch, each with the loss of a random share of its targets (nil
+  /// or 1 = one run per window; see `TrainingWindow`). Every target is still trained on once per epoch.
+  public var windowSplits: Int? = nil
   public var evaluation: EvaluationMode = .full
   /// Mask items of the user's history when ranking (off by default, as RecBole does for sequential models).
   public var maskHistory = false
@@ -59,6 +62,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     if ks.isEmpty || ks.contains(where: { $0 < 1 }) { return "cut-offs K must be at least 1, got \(ks)" }
     if evalBatchSize < 1 { return "the evaluation batch size must be at least 1, got \(evalBatchSize)" }
     if let windowStride, windowStride < 1 { return "the window stride must be at least 1, got \(windowStride)" }
+    if let windowSplits {
+      if windowSplits < 1 { return "the window splits must be at least 1, got \(windowSplits)" }
+      if windowSplits > 1 && objective != .allPositions {
+        return "window splits (\(windowSplits)) apply to the all-positions objective, not \(objective.rawValue)"
+      }
+    }
     return nil
   }
 }

@@ -63,6 +63,14 @@ struct TrainCommand: AsyncParsableCommand {
     help: "All-positions objective: targets per window chunk (default: the model's max length).")
   var windowStride: Int?
 
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "All-positions objective: run each window N times per epoch, each run with the loss of a random 1/N of its "
+        + "targets (own dropout per run, N times the windows per batch, about N times the model cost; default 1).",
+      valueName: "N"))
+  var windowSplits: Int?
+
   @Option(parsing: .unconditional, help: "Maximum number of epochs (default: 300; with --resume: the run's).")
   var epochs: Int?
   @Option(parsing: .unconditional, help: "Examples (or targets) per optimiser step.") var batchSize = 2048
@@ -93,6 +101,7 @@ struct TrainCommand: AsyncParsableCommand {
       let defaults = try TrainCommand.parse(["--model", "x", "--data", "x"])
       let changed = [
         ("--objective", objective != defaults.objective), ("--window-stride", windowStride != defaults.windowStride),
+        ("--window-splits", windowSplits != defaults.windowSplits),
         ("--batch-size", batchSize != defaults.batchSize),
         ("--micro-batch-size", microBatchSize != defaults.microBatchSize),
         ("--learning-rate", learningRate != defaults.learningRate),
@@ -129,6 +138,7 @@ struct TrainCommand: AsyncParsableCommand {
     config.timeBudgetSeconds = timeBudgetMinutes.map { $0 * 60 }
     config.objective = objective
     config.windowStride = windowStride
+    config.windowSplits = windowSplits
     config.evaluation = evaluation.evaluation
     config.ks = try evaluation.parsedKs()
     config.maskHistory = evaluation.maskHistory

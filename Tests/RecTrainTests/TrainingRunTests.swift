@@ -167,6 +167,27 @@ import Testing
     }
   }
 
+  @Test func splitWindowsTrainEveryTargetOnceAndRunEachWindowSeveralTimes() throws {
+    Parallel.configure(owner: .app, threads: 1)
+    let data = Self.cycles(length: 20)
+    func epoch(splits: Int?) throws -> Trainer.TrainingStatistics {
+      var config = Self.config(.allPositions)
+      config.windowSplits = splits
+      let model = try Self.spec().make(itemCount: data.itemCount, seed: 1)
+      let trainer = try Trainer(model: model, dataset: data, split: LeaveOneOutSplit(data), config: config)
+      trainer.showProgress = false
+      return try trainer.trainBatches(epoch: 0)
+    }
+    let whole = try epoch(splits: nil)
+    let split = try epoch(splits: 4)
+    let targets = data.trainingWindows(maxLength: 8, stride: 8).reduce(0) { $0 + Int($1.chunkLength) }
+    #expect(whole.targets == targets && whole.epochTargets == targets)
+    #expect(split.targets == targets && split.epochTargets == targets)
+    // 18 training targets per user in windows of 8: each run of a split window feeds the whole window.
+    #expect(split.positions > 2 * whole.positions, "\(split.positions) against \(whole.positions)")
+    #expect(split.meanLoss.isFinite && split.meanLoss > 0)
+  }
+
   @Test func settingsThatCannotTrainAreRejectedNamingTheSetting() throws {
     let data = Self.cycles()
     let model = try Self.spec().make(itemCount: data.itemCount, seed: 1)
@@ -175,6 +196,14 @@ import Testing
       ("weight decay", { $0.weightDecay = -1 }), ("gradient-norm clip", { $0.clipGradNorm = 0 }),
       ("stopping step", { $0.stoppingStep = -1 }), ("time budget", { $0.timeBudgetSeconds = -300 }),
       ("cut-offs", { $0.ks = [10, 0] }), ("window stride", { $0.windowStride = 0 }),
+      ("window splits", { $0.windowSplits = 0 }),
+      (
+        "window splits (2) apply to the all-positions objective",
+        { config in
+          config.objective = .prefix
+          config.windowSplits = 2
+        }
+      ),
     ]
     for (what, edit) in cases {
       var config = Self.config(.allPositions)

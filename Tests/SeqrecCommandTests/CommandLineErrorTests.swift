@@ -32,6 +32,8 @@ import Testing
     (["--stopping-step", "-1"], "stopping step must be ≥ 0, got -1"),
     (["--time-budget-minutes", "-5"], "time budget must be positive, got -300.0 s"),
     (["--window-stride", "0"], "window stride must be at least 1, got 0"),
+    (["--window-splits", "0"], "window splits must be at least 1, got 0"),
+    (["--window-splits", "4"], "window splits (4) apply to the all-positions objective, not prefix"),
     (["--ks", "10,0"], "--ks must be positive integers"),
     (["--threads", "-2"], "--threads must be at least 1"),
     (["--objective", "everything"], "everything"),
@@ -47,7 +49,7 @@ import Testing
   @Test func goodTrainingFlagsParseToTheirValues() throws {
     let flags = [
       "--learning-rate", "0.002", "--weight-decay", "1e-4", "--epochs", "7", "--time-budget-minutes", "1.5",
-      "--objective", "all-positions", "--window-stride", "50", "--ks", "5,10",
+      "--objective", "all-positions", "--window-stride", "50", "--window-splits", "4", "--ks", "5,10",
     ]
     let command = try #require(try Seqrec.parseAsRoot(Self.train + flags) as? TrainCommand)
     let config = try command.trainingConfig()
@@ -57,6 +59,7 @@ import Testing
     #expect(config.timeBudgetSeconds == 90)
     #expect(config.objective == .allPositions)
     #expect(config.windowStride == 50)
+    #expect(config.windowSplits == 4)
     #expect(config.ks == [5, 10])
     #expect(config.problem == nil)
   }
