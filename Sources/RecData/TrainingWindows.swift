@@ -27,11 +27,19 @@ public struct TrainingWindow: Hashable, Sendable {
   /// Targets this run carries a loss for.
   public var targetCount: Int32
 
-  /// Whether the target after input position `offset` (0-based, in the window) carries this run's loss.
+  /// Input positions (0-based, in the window) whose next item is one of the chunk's targets.
+  var chunkOffsets: Range<Int> { Int(length - chunkLength)..<Int(length) }
+
+  /// The part (of `parts`, assigned by `seed`) of the target after input position `offset`.
+  @inline(__always)
+  func partOfTarget(at offset: Int, parts: Int32, seed: UInt64) -> Int32 {
+    Self.part(of: start + Int32(offset), user: user, parts: parts, seed: seed)
+  }
+
+  /// Whether the chunk target after input position `offset` (in `chunkOffsets`) carries this run's loss.
   @inline(__always)
   func carriesTarget(at offset: Int) -> Bool {
-    guard offset >= Int(length - chunkLength) && offset < Int(length) else { return false }
-    return parts == 1 || Self.part(of: start + Int32(offset), user: user, parts: parts, seed: partSeed) == part
+    parts == 1 || partOfTarget(at: offset, parts: parts, seed: partSeed) == part
   }
 
   /// The part (0..<parts) of the target after sequence position `position` of `user`: a SplitMix64 finaliser of
@@ -57,10 +65,8 @@ extension Array where Element == TrainingWindow {
     runs.reserveCapacity(count * parts)
     for window in self {
       var counts = [Int32](repeating: 0, count: parts)
-      for offset in Int(window.length - window.chunkLength)..<Int(window.length) {
-        let p = TrainingWindow.part(
-          of: window.start + Int32(offset), user: window.user, parts: Int32(parts), seed: seed)
-        counts[Int(p)] += 1
+      for offset in window.chunkOffsets {
+        counts[Int(window.partOfTarget(at: offset, parts: Int32(parts), seed: seed))] += 1
       }
       for (p, targets) in counts.enumerated() where targets > 0 {
         var run = window
@@ -133,7 +139,7 @@ extension SequenceDataset {
       let start = Int(w.start)
       let len = Int(w.length)
       for j in 0..<len { items[row * maxLength + j] = seq[start + j] }
-      for j in (len - Int(w.chunkLength))..<len where w.carriesTarget(at: j) {
+      for j in w.chunkOffsets where w.carriesTarget(at: j) {
         targets[row * maxLength + j] = seq[start + j + 1]
       }
       lengths[row] = Int32(len)
