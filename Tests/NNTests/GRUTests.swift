@@ -64,21 +64,24 @@ private func naiveGRU(_ gru: GRU, _ x: Tensor) -> [Double] {
     #expect(biasFree.parameters.map(\.name) == ["g.weight_ih_l0", "g.weight_hh_l0"])
   }
 
-  @Test(arguments: [true, false])
-  func forwardMatchesNaiveReference(bias: Bool) {
-    let gru = makeGRU(inputSize: 4, hiddenSize: 5, bias: bias, seed: 1)
+  /// Hidden sizes 5 (the one-unit loop only), 11 (eight units at once, then three) and 16 (eight at once only).
+  @Test(arguments: [true, false], [5, 11, 16])
+  func forwardMatchesNaiveReference(bias: Bool, hidden: Int) {
+    let gru = makeGRU(inputSize: 4, hiddenSize: hidden, bias: bias, seed: 1)
     let x = randomTensor([3, 6, 4], seed: 2)
     let (out, _) = gru.forward(x)
     let ref = naiveGRU(gru, x)
-    #expect(out.shape == [3, 6, 5])
+    #expect(out.shape == [3, 6, hidden])
     let diff = zip(ref, out.array).reduce(0.0) { max($0, abs($1.0 - Double($1.1))) }
     #expect(diff < 1e-5)
     #expect(out.array.contains { abs($0) > 0.1 })
   }
 
-  @Test(arguments: [(true, nil), (false, nil), (true, 3), (false, 3)] as [(Bool, Int?)])
-  func gradientsMatchFiniteDifferences(bias: Bool, steps: Int?) {
-    let gru = makeGRU(inputSize: 4, hiddenSize: 3, bias: bias, seed: 3)
+  @Test(
+    arguments: [(true, nil, 3), (false, nil, 3), (true, 3, 3), (false, 3, 3), (true, nil, 11), (false, 3, 11)]
+      as [(Bool, Int?, Int)])
+  func gradientsMatchFiniteDifferences(bias: Bool, steps: Int?, hidden: Int) {
+    let gru = makeGRU(inputSize: 4, hiddenSize: hidden, bias: bias, seed: 3)
     let x = randomTensor([2, 5, 4], seed: 4)
     let dx = Tensor(zeros: x.shape)
     var cache: GRUCache?

@@ -8,8 +8,9 @@ import Testing
 @Suite struct PackedGRUTests {
   static let lengths = [3, 5, 0, 1, 5]
 
-  static func makeGRU(bias: Bool) -> GRU {
-    let gru = GRU(name: "gru", inputSize: 3, hiddenSize: 4, bias: bias)
+  /// Hidden size 4 runs the cell's one-unit loop only, 12 its eight-unit loop and then four single units.
+  static func makeGRU(bias: Bool, hidden: Int) -> GRU {
+    let gru = GRU(name: "gru", inputSize: 3, hiddenSize: hidden, bias: bias)
     var rng = SeededRNG(seed: 1)
     for p in gru.parameters { p.value.fillUniform(-0.7, 0.7, rng: &rng) }
     return gru
@@ -34,9 +35,9 @@ import Testing
     }
   }
 
-  @Test(arguments: [true, false])
-  func eachSequenceMatchesThePaddedGRURunAlone(bias: Bool) {
-    let gru = Self.makeGRU(bias: bias)
+  @Test(arguments: [true, false], [4, 12])
+  func eachSequenceMatchesThePaddedGRURunAlone(bias: Bool, hidden: Int) {
+    let gru = Self.makeGRU(bias: bias, hidden: hidden)
     let segments = SequenceSegments(lengths: Self.lengths)
     let layout = PackedSequenceLayout(lengths: Self.lengths)
     let x = randomTensor([segments.totalLength, 3], seed: 3)
@@ -47,13 +48,13 @@ import Testing
       let alone = Tensor(zeros: [1, r.count, 3])
       alone.ptr.update(from: x.ptr + r.lowerBound * 3, count: r.count * 3)
       let (reference, _) = gru.forward(alone)
-      for i in 0..<(r.count * 4) { #expect(abs(unpacked[r.lowerBound * 4 + i] - reference[i]) < 1e-6) }
+      for i in 0..<(r.count * hidden) { #expect(abs(unpacked[r.lowerBound * hidden + i] - reference[i]) < 1e-6) }
     }
   }
 
-  @Test(arguments: [true, false])
-  func gradientsMatchFiniteDifferences(bias: Bool) {
-    let gru = Self.makeGRU(bias: bias)
+  @Test(arguments: [true, false], [4, 12])
+  func gradientsMatchFiniteDifferences(bias: Bool, hidden: Int) {
+    let gru = Self.makeGRU(bias: bias, hidden: hidden)
     let layout = PackedSequenceLayout(lengths: Self.lengths)
     let x = checkedInput("x", randomTensor([layout.totalCount, 3], seed: 4))
     var cache: PackedGRUCache?
@@ -65,6 +66,6 @@ import Testing
         return h
       },
       backward: { dy in accumulate(gru.backward(packed: dy, cache!), into: x.grad) })
-    expectPassed(report, "packed GRU (bias \(bias))")
+    expectPassed(report, "packed GRU (bias \(bias), hidden \(hidden))")
   }
 }
