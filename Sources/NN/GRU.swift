@@ -227,105 +227,104 @@ public final class GRU: ParameterContainer {
 /// One GRU step for one batch row. `inputProjection` = W_i· x + b_i· and `recurrent` = W_h· h (no bias), each
 /// [3H]; `gates` may alias `inputProjection` (it is read before it is overwritten with r, z, n).
 ///
-/// Eight hidden units at a time, then one at a time for the rest: the in-place `gates` keeps the compiler from
-/// vectorising the loop itself. Both bodies compute the same operations, so every unit's result is the same
-/// bit for bit whichever body ran it.
+/// Eight hidden units at a time, then one at a time for the rest (the in-place `gates` keeps the compiler from
+/// vectorising the loop itself): one body, `gruCellUnits`, run on `FastMath.Vector` and on `Float`, so every unit's
+/// result is the same bit for bit whichever width ran it.
 @inline(__always)
 func gruCell(
   inputProjection gi: UnsafePointer<Float>, recurrent gh: UnsafePointer<Float>, biasHH: UnsafePointer<Float>?,
   previous: UnsafePointer<Float>?, hiddenSize n: Int, gates: UnsafeMutablePointer<Float>,
   candidateRecurrent: UnsafeMutablePointer<Float>, next: UnsafeMutablePointer<Float>
 ) {
-  typealias V = FastMath.Vector
   var j = 0
   while j + 8 <= n {
-    var hPrev = V.zero
-    // h_{−1} = 0, so the recurrent product is only the bias at t = 0 (`gh` is then unused).
-    var (ghR, ghZ, ghN) = (V.zero, V.zero, V.zero)
-    if let biasHH {
-      (ghR, ghZ, ghN) = (V(loading: biasHH + j), V(loading: biasHH + n + j), V(loading: biasHH + 2 * n + j))
-    }
-    if let previous {
-      hPrev = V(loading: previous + j)
-      ghR += V(loading: gh + j)
-      ghZ += V(loading: gh + n + j)
-      ghN += V(loading: gh + 2 * n + j)
-    }
-    let r = FastMath.sigmoid(V(loading: gi + j) + ghR)
-    let z = FastMath.sigmoid(V(loading: gi + n + j) + ghZ)
-    let candidate = FastMath.tanh(V(loading: gi + 2 * n + j) + r * ghN)
-    r.store(to: gates + j)
-    z.store(to: gates + n + j)
-    candidate.store(to: gates + 2 * n + j)
-    ghN.store(to: candidateRecurrent + j)
-    ((1 - z) * candidate + z * hPrev).store(to: next + j)
+    gruCellUnits(
+      FastMath.Vector.self, at: j, inputProjection: gi, recurrent: gh, biasHH: biasHH, previous: previous,
+      hiddenSize: n, gates: gates, candidateRecurrent: candidateRecurrent, next: next)
     j += 8
   }
   while j < n {
-    let hPrev = previous?[j] ?? 0
-    var ghR = biasHH?[j] ?? 0
-    var ghZ = biasHH?[n + j] ?? 0
-    var ghN = biasHH?[2 * n + j] ?? 0
-    if previous != nil {
-      ghR += gh[j]
-      ghZ += gh[n + j]
-      ghN += gh[2 * n + j]
-    }
-    let r = FastMath.sigmoid(gi[j] + ghR)
-    let z = FastMath.sigmoid(gi[n + j] + ghZ)
-    let candidate = FastMath.tanh(gi[2 * n + j] + r * ghN)
-    gates[j] = r
-    gates[n + j] = z
-    gates[2 * n + j] = candidate
-    candidateRecurrent[j] = ghN
-    next[j] = (1 - z) * candidate + z * hPrev
+    gruCellUnits(
+      Float.self, at: j, inputProjection: gi, recurrent: gh, biasHH: biasHH, previous: previous, hiddenSize: n,
+      gates: gates, candidateRecurrent: candidateRecurrent, next: next)
     j += 1
   }
 }
 
+/// `gruCell` for the units j ..< j + (width of V).
+@inline(__always)
+func gruCellUnits<V: FastMathOperand>(
+  _: V.Type, at j: Int, inputProjection gi: UnsafePointer<Float>, recurrent gh: UnsafePointer<Float>,
+  biasHH: UnsafePointer<Float>?, previous: UnsafePointer<Float>?, hiddenSize n: Int,
+  gates: UnsafeMutablePointer<Float>, candidateRecurrent: UnsafeMutablePointer<Float>,
+  next: UnsafeMutablePointer<Float>
+) {
+  var hPrev = V.zero
+  // h_{−1} = 0, so the recurrent product is only the bias at t = 0 (`gh` is then unused).
+  var (ghR, ghZ, ghN) = (V.zero, V.zero, V.zero)
+  if let biasHH {
+    (ghR, ghZ, ghN) = (V(loading: biasHH + j), V(loading: biasHH + n + j), V(loading: biasHH + 2 * n + j))
+  }
+  if let previous {
+    hPrev = V(loading: previous + j)
+    ghR = ghR + V(loading: gh + j)
+    ghZ = ghZ + V(loading: gh + n + j)
+    ghN = ghN + V(loading: gh + 2 * n + j)
+  }
+  let r = FastMath.sigmoid(operand: V(loading: gi + j) + ghR)
+  let z = FastMath.sigmoid(operand: V(loading: gi + n + j) + ghZ)
+  let candidate = FastMath.tanh(operand: V(loading: gi + 2 * n + j) + r * ghN)
+  r.store(to: gates + j)
+  z.store(to: gates + n + j)
+  candidate.store(to: gates + 2 * n + j)
+  ghN.store(to: candidateRecurrent + j)
+  ((1 - z) * candidate + z * hPrev).store(to: next + j)
+}
+
 /// Backward of `gruCell` for one row. dh = dNext + carry; writes the pre-activation gradients of the input part
 /// (r, z, n) and of the recurrent part (r, z, W_hn h + b_hn), and sets carry = dh ⊙ z (the direct path to h_{t−1};
-/// the caller adds dGh · W_hh). Eight units at a time, then one at a time, the same operations in both bodies.
+/// the caller adds dGh · W_hh). Eight units at a time, then one at a time, with one body.
 @inline(__always)
 func gruCellBackward(
   gates: UnsafePointer<Float>, candidateRecurrent: UnsafePointer<Float>, previous: UnsafePointer<Float>?,
   dNext: UnsafePointer<Float>, carry: UnsafeMutablePointer<Float>, hiddenSize n: Int,
   dInputProjection: UnsafeMutablePointer<Float>, dRecurrent: UnsafeMutablePointer<Float>
 ) {
-  typealias V = FastMath.Vector
   var j = 0
   while j + 8 <= n {
-    let (r, z, candidate) = (V(loading: gates + j), V(loading: gates + n + j), V(loading: gates + 2 * n + j))
-    let hPrev = previous.map { V(loading: $0 + j) } ?? V.zero
-    let dh = V(loading: dNext + j) + V(loading: carry + j)
-    let dPreN = dh * (1 - z) * (1 - candidate * candidate)
-    let dPreZ = dh * (hPrev - candidate) * z * (1 - z)
-    let dPreR = dPreN * V(loading: candidateRecurrent + j) * r * (1 - r)
-    dPreR.store(to: dInputProjection + j)
-    dPreZ.store(to: dInputProjection + n + j)
-    dPreN.store(to: dInputProjection + 2 * n + j)
-    dPreR.store(to: dRecurrent + j)
-    dPreZ.store(to: dRecurrent + n + j)
-    (dPreN * r).store(to: dRecurrent + 2 * n + j)
-    (dh * z).store(to: carry + j)
+    gruCellBackwardUnits(
+      FastMath.Vector.self, at: j, gates: gates, candidateRecurrent: candidateRecurrent, previous: previous,
+      dNext: dNext, carry: carry, hiddenSize: n, dInputProjection: dInputProjection, dRecurrent: dRecurrent)
     j += 8
   }
   while j < n {
-    let (r, z, candidate) = (gates[j], gates[n + j], gates[2 * n + j])
-    let hPrev = previous?[j] ?? 0
-    let dh = dNext[j] + carry[j]
-    let dPreN = dh * (1 - z) * (1 - candidate * candidate)
-    let dPreZ = dh * (hPrev - candidate) * z * (1 - z)
-    let dPreR = dPreN * candidateRecurrent[j] * r * (1 - r)
-    dInputProjection[j] = dPreR
-    dInputProjection[n + j] = dPreZ
-    dInputProjection[2 * n + j] = dPreN
-    dRecurrent[j] = dPreR
-    dRecurrent[n + j] = dPreZ
-    dRecurrent[2 * n + j] = dPreN * r
-    carry[j] = dh * z
+    gruCellBackwardUnits(
+      Float.self, at: j, gates: gates, candidateRecurrent: candidateRecurrent, previous: previous, dNext: dNext,
+      carry: carry, hiddenSize: n, dInputProjection: dInputProjection, dRecurrent: dRecurrent)
     j += 1
   }
+}
+
+/// `gruCellBackward` for the units j ..< j + (width of V).
+@inline(__always)
+func gruCellBackwardUnits<V: FastMathOperand>(
+  _: V.Type, at j: Int, gates: UnsafePointer<Float>, candidateRecurrent: UnsafePointer<Float>,
+  previous: UnsafePointer<Float>?, dNext: UnsafePointer<Float>, carry: UnsafeMutablePointer<Float>,
+  hiddenSize n: Int, dInputProjection: UnsafeMutablePointer<Float>, dRecurrent: UnsafeMutablePointer<Float>
+) {
+  let (r, z, candidate) = (V(loading: gates + j), V(loading: gates + n + j), V(loading: gates + 2 * n + j))
+  let hPrev = previous.map { V(loading: $0 + j) } ?? V.zero
+  let dh = V(loading: dNext + j) + V(loading: carry + j)
+  let dPreN = dh * (1 - z) * (1 - candidate * candidate)
+  let dPreZ = dh * (hPrev - candidate) * z * (1 - z)
+  let dPreR = dPreN * V(loading: candidateRecurrent + j) * r * (1 - r)
+  dPreR.store(to: dInputProjection + j)
+  dPreZ.store(to: dInputProjection + n + j)
+  dPreN.store(to: dInputProjection + 2 * n + j)
+  dPreR.store(to: dRecurrent + j)
+  dPreZ.store(to: dRecurrent + n + j)
+  (dPreN * r).store(to: dRecurrent + 2 * n + j)
+  (dh * z).store(to: carry + j)
 }
 
 /// sums[j] += Σ_r m[r, j] for a row-major [rows, width] matrix.

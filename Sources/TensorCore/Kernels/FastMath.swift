@@ -28,15 +28,20 @@ public enum FastMath {
 
   /// σ(x) = 1 / (1 + e⁻ˣ).
   @inlinable @inline(__always)
-  public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+  public static func sigmoid(_ x: Float) -> Float { sigmoid(operand: x) }
   @inlinable @inline(__always)
-  public static func sigmoid(_ x: Vector) -> Vector { 1 / (1 + exp(-x)) }
+  public static func sigmoid(_ x: Vector) -> Vector { sigmoid(operand: x) }
+  /// For kernel bodies written once over `FastMathOperand`.
+  @inlinable @inline(__always)
+  public static func sigmoid<V: FastMathOperand>(operand x: V) -> V { 1 / (1 + exp(operand: -x)) }
 
   /// tanh(x) = 1 − 2 / (e²ˣ + 1): one exp; exactly ±1 at the ends of the clamped range, never NaN.
   @inlinable @inline(__always)
-  public static func tanh(_ x: Float) -> Float { 1 - 2 / (exp(2 * x) + 1) }
+  public static func tanh(_ x: Float) -> Float { tanh(operand: x) }
   @inlinable @inline(__always)
-  public static func tanh(_ x: Vector) -> Vector { 1 - 2 / (exp(2 * x) + 1) }
+  public static func tanh(_ x: Vector) -> Vector { tanh(operand: x) }
+  @inlinable @inline(__always)
+  public static func tanh<V: FastMathOperand>(operand x: V) -> V { 1 - 2 / (exp(operand: 2 * x) + 1) }
 
   /// SiLU(x) = x·σ(x).
   @inlinable @inline(__always)
@@ -76,10 +81,21 @@ public enum FastMath {
   }
 }
 
-/// `Float` or eight `Float` lanes: the arithmetic FastMath's functions are written with, and the range reduction.
+/// `Float` or eight `Float` lanes: the arithmetic FastMath's functions are written with, the range reduction, and
+/// loads and stores, so an elementwise kernel body can be written once and run eight lanes or one at a time.
 public protocol FastMathOperand {
   /// x clamped to [−87, 88] = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite, ln2 in two parts), and 2ⁿ built from bits.
   static func reduce(_ x: Self) -> (r: Self, twoN: Self)
+  /// The value at `p` (eight floats for a vector, no alignment needed).
+  init(loading p: UnsafePointer<Float>)
+  /// Writes the value to `p`.
+  func store(to p: UnsafeMutablePointer<Float>)
+  static var zero: Self { get }
+  static prefix func - (x: Self) -> Self
+  static func + (lhs: Float, rhs: Self) -> Self
+  static func - (lhs: Float, rhs: Self) -> Self
+  static func * (lhs: Float, rhs: Self) -> Self
+  static func / (lhs: Float, rhs: Self) -> Self
   static func + (lhs: Self, rhs: Self) -> Self
   static func - (lhs: Self, rhs: Self) -> Self
   static func * (lhs: Self, rhs: Self) -> Self
@@ -98,6 +114,12 @@ extension Float: FastMathOperand {
     let r = (clamped - n * 0.693_145_752) - n * 1.428_606_82e-6
     return (r, Float(bitPattern: ((shifted.bitPattern &- 0x4B40_0000) &+ 127) << 23))
   }
+
+  @inlinable @inline(__always)
+  public init(loading p: UnsafePointer<Float>) { self = p.pointee }
+
+  @inlinable @inline(__always)
+  public func store(to p: UnsafeMutablePointer<Float>) { p.pointee = self }
 }
 
 extension SIMD8: FastMathOperand where Scalar == Float {
