@@ -34,6 +34,38 @@ public enum ColumnReference: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
+/// How timestamps are compared when each user's interactions are put in chronological order (a stable sort, so
+/// interactions whose keys are equal keep their file order).
+///
+/// RecBole stores a float field as float32 (`torch.FloatTensor`) before it sorts by time, so interactions whose
+/// timestamps round to the same float32 tie and keep the atomic file's order. With Unix times near 10⁹ (ML-1M) a
+/// float32 step is 64 s: half of ML-1M's positions and a fifth of its test items differ from the exact order.
+/// A config with `normalize_all: True` (GLINT-RU's) min-max normalises the times first, then stores float32.
+public enum TimeOrderKey: String, CaseIterable, Hashable, Sendable {
+  /// The timestamps as read (Double); ties only between equal timestamps.
+  case exact
+  /// Each timestamp rounded to float32, as RecBole sorts without normalisation (RecBLR's, SASRec's configs).
+  case float32
+  /// (t − min) / (max − min) rounded to float32, as RecBole sorts with `normalize_all: True`. min and max are
+  /// those of every interaction read; RecBole takes them after its filters, which is the same whenever the
+  /// filters keep the earliest and the latest interaction (ML-1M's 5-core does).
+  case normalizedFloat32 = "normalized-float32"
+
+  /// The sort keys of `times` (one per interaction, in file order).
+  public func keys(_ times: [Double]) -> [Double] {
+    switch self {
+    case .exact:
+      return times
+    case .float32:
+      return times.map { Double(Float($0)) }
+    case .normalizedFloat32:
+      guard let low = times.min(), let high = times.max() else { return [] }
+      if low == high { return [Double](repeating: 1, count: times.count) }
+      return times.map { Double(Float(($0 - low) / (high - low))) }
+    }
+  }
+}
+
 /// How to read an interaction file. Every field left nil is the format's default or is detected.
 public struct ReadOptions: Hashable, Sendable, CustomStringConvertible {
   public var format: InteractionFormat
@@ -45,10 +77,13 @@ public struct ReadOptions: Hashable, Sendable, CustomStringConvertible {
   public var timestampColumn: ColumnReference?
   /// Whether the first line is a header (delimited only). nil: yes when a column is chosen by name.
   public var hasHeader: Bool?
+  /// How timestamps are compared when sorting (files without timestamps keep file order whatever this is).
+  public var timeOrder: TimeOrderKey
 
   public init(
     format: InteractionFormat = .auto, separator: FieldSeparator? = nil, userColumn: ColumnReference? = nil,
-    itemColumn: ColumnReference? = nil, timestampColumn: ColumnReference? = nil, hasHeader: Bool? = nil
+    itemColumn: ColumnReference? = nil, timestampColumn: ColumnReference? = nil, hasHeader: Bool? = nil,
+    timeOrder: TimeOrderKey = .exact
   ) {
     self.format = format
     self.separator = separator
@@ -56,6 +91,7 @@ public struct ReadOptions: Hashable, Sendable, CustomStringConvertible {
     self.itemColumn = itemColumn
     self.timestampColumn = timestampColumn
     self.hasHeader = hasHeader
+    self.timeOrder = timeOrder
   }
 
   /// True when any column, separator or header choice was made.
@@ -70,6 +106,7 @@ public struct ReadOptions: Hashable, Sendable, CustomStringConvertible {
     if let itemColumn { parts.append("item=\(itemColumn)") }
     if let timestampColumn { parts.append("timestamp=\(timestampColumn)") }
     if let hasHeader { parts.append("header=\(hasHeader)") }
+    if timeOrder != .exact { parts.append("time-order=\(timeOrder.rawValue)") }
     return parts.joined(separator: " ")
   }
 }

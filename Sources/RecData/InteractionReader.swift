@@ -36,21 +36,26 @@ public enum InteractionReader {
   public static func read(path: String, bytes: UnsafeRawBufferPointer, options: ReadOptions = ReadOptions()) throws
     -> (sequences: RawSequences, layout: InteractionLayout)
   {
-    try read(path: path, bytes: bytes, layout: try options.layout(path: path, bytes: bytes))
+    try read(
+      path: path, bytes: bytes, layout: try options.layout(path: path, bytes: bytes), timeOrder: options.timeOrder)
   }
 
   /// Reads file content with a given layout; returns it with an atomic file's timestamp column resolved.
-  public static func read(path: String, bytes: UnsafeRawBufferPointer, layout: InteractionLayout) throws
-    -> (sequences: RawSequences, layout: InteractionLayout)
-  {
+  /// `timeOrder` decides how the timestamps of a file that has them are compared.
+  public static func read(
+    path: String, bytes: UnsafeRawBufferPointer, layout: InteractionLayout, timeOrder: TimeOrderKey = .exact
+  ) throws -> (sequences: RawSequences, layout: InteractionLayout) {
     switch layout {
     case .pairs: return (try IntegerIdReaders.readPairs(path: path, bytes: bytes), layout)
     case .userLines: return (try IntegerIdReaders.readUserLines(path: path, bytes: bytes), layout)
     case .atomic(let columns):
-      let (sequences, used) = try TabularReaders.readAtomic(path: path, bytes: bytes, columns: columns)
+      let (sequences, used) = try TabularReaders.readAtomic(
+        path: path, bytes: bytes, columns: columns, timeOrder: timeOrder)
       return (sequences, .atomic(used))
     case .delimited(let delimited):
-      return (try TabularReaders.readDelimited(path: path, bytes: bytes, layout: delimited), layout)
+      return (
+        try TabularReaders.readDelimited(path: path, bytes: bytes, layout: delimited, timeOrder: timeOrder), layout
+      )
     }
   }
 

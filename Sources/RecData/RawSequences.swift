@@ -52,9 +52,10 @@ struct InteractionRows {
     rowTimes.append(time)
   }
 
-  /// Groups rows per user keeping file order; with timestamps, each user's rows are then sorted by time with a
-  /// stable sort (rows with equal times keep file order), as RecBole's `Interaction.sort` does.
-  func grouped() -> RawSequences {
+  /// Groups rows per user keeping file order; with timestamps, each user's rows are then sorted by their
+  /// `timeOrder` keys with a stable sort (rows with equal keys keep file order), as RecBole's `Interaction.sort`
+  /// does.
+  func grouped(timeOrder: TimeOrderKey = .exact) -> RawSequences {
     precondition(rowTimes.isEmpty || rowTimes.count == rowUsers.count, "timestamps for every row or for none")
     let userCount = users.count
     var starts = [Int](repeating: 0, count: userCount + 1)
@@ -67,11 +68,12 @@ struct InteractionRows {
       order[fill[Int(u)]] = row
       fill[Int(u)] += 1
     }
+    let keys = timeOrder.keys(rowTimes)
     var sequences: [[Int32]] = []
     sequences.reserveCapacity(userCount)
     for u in 0..<userCount {
       var rows = order[starts[u]..<starts[u + 1]]
-      if !rowTimes.isEmpty { rows = ArraySlice(Self.stableSortedByTime(rows, rowTimes)) }
+      if !keys.isEmpty { rows = ArraySlice(Self.stableSortedByTime(rows, keys)) }
       sequences.append(rows.map { rowItems[$0] })
     }
     return RawSequences(rawUserIds: users.allStrings(), rawItemIds: items.allStrings(), sequences: sequences)

@@ -6,9 +6,9 @@ enum TabularReaders {
 
   /// A RecBole atomic file: tab-separated, first line a typed header (`user_id:token	item_id:token	…`).
   /// Also returns the columns used, with the timestamp column resolved (nil = the file has none).
-  static func readAtomic(path: String, bytes: UnsafeRawBufferPointer, columns: AtomicColumns) throws -> (
-    RawSequences, AtomicColumns
-  ) {
+  static func readAtomic(
+    path: String, bytes: UnsafeRawBufferPointer, columns: AtomicColumns, timeOrder: TimeOrderKey = .exact
+  ) throws -> (RawSequences, AtomicColumns) {
     guard let (headerLine, header) = firstLineFields(bytes, separator: .literal("\t")) else {
       throw DataError(path: path, "no interactions (the file is empty)")
     }
@@ -31,15 +31,16 @@ enum TabularReaders {
       time = names.firstIndex(of: "timestamp")
     }
     let sequences = try readRows(
-      path: path, bytes: bytes, separator: .literal("\t"), skipHeader: true, user: user, item: item, time: time)
+      path: path, bytes: bytes, separator: .literal("\t"), skipHeader: true, user: user, item: item, time: time,
+      timeOrder: timeOrder)
     let used = AtomicColumns(user: columns.user, item: columns.item, timestamp: time.map { .name(names[$0]) })
     return (sequences, used)
   }
 
   /// A delimited file with the columns of `layout`.
-  static func readDelimited(path: String, bytes: UnsafeRawBufferPointer, layout: DelimitedLayout) throws
-    -> RawSequences
-  {
+  static func readDelimited(
+    path: String, bytes: UnsafeRawBufferPointer, layout: DelimitedLayout, timeOrder: TimeOrderKey = .exact
+  ) throws -> RawSequences {
     var names: [String]? = nil
     var headerLine = 1
     if layout.hasHeader {
@@ -56,7 +57,7 @@ enum TabularReaders {
     }
     return try readRows(
       path: path, bytes: bytes, separator: layout.separator, skipHeader: layout.hasHeader, user: user, item: item,
-      time: time)
+      time: time, timeOrder: timeOrder)
   }
 
   /// The fields of the first non-blank line as Strings, with its line number.
@@ -105,7 +106,7 @@ enum TabularReaders {
 
   private static func readRows(
     path: String, bytes: UnsafeRawBufferPointer, separator: FieldSeparator, skipHeader: Bool, user: Int, item: Int,
-    time: Int?
+    time: Int?, timeOrder: TimeOrderKey
   ) throws -> RawSequences {
     let needed = max(user, item, time ?? 0) + 1
     var rows = InteractionRows()
@@ -148,6 +149,6 @@ enum TabularReaders {
       throw DataError(
         path: path, skipHeader ? "no interactions (only a header line)" : "no interactions (the file is empty)")
     }
-    return rows.grouped()
+    return rows.grouped(timeOrder: timeOrder)
   }
 }

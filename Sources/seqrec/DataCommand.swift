@@ -11,6 +11,7 @@ struct DataCommand: AsyncParsableCommand {
 }
 
 extension InteractionFormat: ExpressibleByArgument {}
+extension TimeOrderKey: ExpressibleByArgument {}
 
 /// Options shared by every command that loads an interaction file.
 struct DatasetOptions: ParsableArguments {
@@ -35,6 +36,13 @@ struct DatasetOptions: ParsableArguments {
       "Timestamp column (index or name): each user's interactions are sorted by it, ties keeping file order.",
       discussion: "Without one, file order is chronological. Atomic files use their 'timestamp' column if any."))
   var timestampColumn: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "How timestamps are compared: exact, float32 (RecBole's: times rounded to float32, so ML-1M's ratings "
+        + "within one 64 s step tie and keep file order) or normalized-float32 (RecBole with normalize_all).",
+      discussion: "Equal keys keep file order. Files without timestamps are read in file order whatever this is."))
+  var timeOrder: TimeOrderKey = .exact
 
   @Flag(
     inversion: .prefixedNo,
@@ -65,7 +73,7 @@ struct DatasetOptions: ParsableArguments {
       format: format, separator: separator.flatMap(FieldSeparator.init(spelling:)),
       userColumn: userColumn.map(ColumnReference.init(spelling:)),
       itemColumn: itemColumn.map(ColumnReference.init(spelling:)),
-      timestampColumn: timestampColumn.map(ColumnReference.init(spelling:)), hasHeader: header)
+      timestampColumn: timestampColumn.map(ColumnReference.init(spelling:)), hasHeader: header, timeOrder: timeOrder)
     return DatasetLoadOptions(
       read: read, kCore: KCoreThresholds(minUserInteractions: minUserInter, minItemInteractions: minItemInter),
       useCache: !noCache)
