@@ -7,7 +7,7 @@ enum TabularReaders {
   /// A RecBole atomic file: tab-separated, first line a typed header (`user_id:token	item_id:token	…`).
   /// Also returns the columns used, with the timestamp column resolved (nil = the file has none).
   static func readAtomic(
-    path: String, bytes: UnsafeRawBufferPointer, columns: AtomicColumns, timeOrder: TimeOrderKey = .exact
+    path: String, bytes: UnsafeRawBufferPointer, columns: AtomicColumns, timeOrder: TimeOrderKey
   ) throws -> (RawSequences, AtomicColumns) {
     guard let (headerLine, header) = firstLineFields(bytes, separator: .literal("\t")) else {
       throw DataError(path: path, "no interactions (the file is empty)")
@@ -39,7 +39,7 @@ enum TabularReaders {
 
   /// A delimited file with the columns of `layout`.
   static func readDelimited(
-    path: String, bytes: UnsafeRawBufferPointer, layout: DelimitedLayout, timeOrder: TimeOrderKey = .exact
+    path: String, bytes: UnsafeRawBufferPointer, layout: DelimitedLayout, timeOrder: TimeOrderKey
   ) throws -> RawSequences {
     var names: [String]? = nil
     var headerLine = 1
