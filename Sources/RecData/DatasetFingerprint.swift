@@ -14,7 +14,7 @@ extension SequenceDataset {
       var s = id
       s.withUTF8 { mix(UnsafeRawBufferPointer($0)) }
     }
-    var counts = [Int64(userCount), Int64(itemCount)]
+    let counts = [Int64(userCount), Int64(itemCount)]
     counts.withUnsafeBytes { mix($0) }
     return StableHash.hex(hash)
   }

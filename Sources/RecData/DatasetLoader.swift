@@ -53,7 +53,8 @@ public struct LoadedDataset: Sendable {
 /// content and every option, so a second load skips parsing.
 public enum DatasetLoader {
   /// Bump when reading, filtering or remapping changes what a given file and options produce.
-  public static let pipelineVersion = 1
+  /// 2: `normalized-float32` normalises over the interactions the k-core keeps.
+  public static let pipelineVersion = 2
 
   /// `$SEQREC_CACHE_DIR`, else `~/.cache/seqrec`.
   public static var defaultCacheDirectory: URL {

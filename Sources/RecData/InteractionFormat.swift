@@ -46,10 +46,13 @@ public enum TimeOrderKey: String, CaseIterable, Hashable, Sendable {
   case exact
   /// Each timestamp rounded to float32, as RecBole sorts without normalisation (RecBLR's, SASRec's configs).
   case float32
-  /// (t − min) / (max − min) rounded to float32, as RecBole sorts with `normalize_all: True`. min and max are
-  /// those of every interaction read; RecBole takes them after its filters, which is the same whenever the
-  /// filters keep the earliest and the latest interaction (ML-1M's 5-core does).
+  /// (t − min) / (max − min) rounded to float32, as RecBole sorts with `normalize_all: True`. As in RecBole, min
+  /// and max are those of the interactions kept: a read takes them over every row, and the k-core filter sorts
+  /// again with the kept rows' min and max.
   case normalizedFloat32 = "normalized-float32"
+
+  /// Whether the keys depend on which interactions are kept (so filtering must sort again).
+  public var dependsOnKeptInteractions: Bool { self == .normalizedFloat32 }
 
   /// The sort keys of `times` (one per interaction, in file order).
   public func keys(_ times: [Double]) -> [Double] {

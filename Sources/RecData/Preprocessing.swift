@@ -26,7 +26,9 @@ extension RawSequences {
   /// `_filter_by_inter_num`, each round removes the users and the items that fail their bound on the same counts
   /// (the result, the largest sub-dataset meeting both bounds, does not depend on the order anyway). Duplicate
   /// (user, item) rows count once each. Kept users and interactions keep their order; users left without items
-  /// are dropped. `rawItemIds` keeps every entry (unused ones vanish at remapping).
+  /// are dropped. `rawItemIds` keeps every entry (unused ones vanish at remapping). With `timeKeys` (a
+  /// `normalized-float32` read), each user's interactions are then sorted again with keys normalised over the
+  /// kept interactions, as RecBole normalises after filtering.
   public func kCoreFiltered(_ thresholds: KCoreThresholds) -> RawSequences {
     guard thresholds.isActive else { return self }
     var userAlive = [Bool](repeating: true, count: userCount)
@@ -56,13 +58,22 @@ extension RawSequences {
     }
     var keptIds: [String] = []
     var keptSequences: [[Int32]] = []
+    var keptTimes: [[Double]] = []
+    var keptFileRows: [[Int]] = []
     for (user, sequence) in sequences.enumerated() where userAlive[user] {
-      let kept = sequence.filter { itemAlive[Int($0)] }
-      if kept.isEmpty { continue }
+      let positions = sequence.indices.filter { itemAlive[Int(sequence[$0])] }
+      if positions.isEmpty { continue }
       keptIds.append(rawUserIds[user])
-      keptSequences.append(kept)
+      keptSequences.append(positions.map { sequence[$0] })
+      if let timeKeys {
+        keptTimes.append(positions.map { timeKeys.times[user][$0] })
+        keptFileRows.append(positions.map { timeKeys.fileRows[user][$0] })
+      }
     }
-    return RawSequences(rawUserIds: keptIds, rawItemIds: rawItemIds, sequences: keptSequences)
+    let kept = RawSequences(
+      rawUserIds: keptIds, rawItemIds: rawItemIds, sequences: keptSequences,
+      timeKeys: timeKeys.map { .init(order: $0.order, times: keptTimes, fileRows: keptFileRows) })
+    return kept.rekeyedByTime()
   }
 }
 

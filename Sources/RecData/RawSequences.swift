@@ -5,8 +5,14 @@ public struct RawSequences: Equatable, Sendable {
   public var rawUserIds: [String]
   /// Raw id of item index `i`. After filtering it may list items that no sequence uses any more.
   public var rawItemIds: [String]
-  /// `sequences[u]` = item indices of user `u`, oldest first; never empty.
-  public var sequences: [[Int32]]
+  /// `sequences[u]` = item indices of user `u`, oldest first; never empty. Setting it drops `timeKeys`.
+  public var sequences: [[Int32]] {
+    didSet { timeKeys = nil }
+  }
+  /// Each interaction's timestamp and file row, aligned with `sequences`, kept when the chronological order
+  /// depends on which interactions survive the filters (`normalized-float32`: RecBole normalises over the
+  /// interactions its filters keep). `kCoreFiltered` re-sorts with it; nil when the order cannot change.
+  public internal(set) var timeKeys: TimeKeys?
 
   public init(rawUserIds: [String], rawItemIds: [String], sequences: [[Int32]]) {
     precondition(rawUserIds.count == sequences.count, "one raw id per user")
@@ -15,11 +21,61 @@ public struct RawSequences: Equatable, Sendable {
     self.sequences = sequences
   }
 
+  init(rawUserIds: [String], rawItemIds: [String], sequences: [[Int32]], timeKeys: TimeKeys?) {
+    self.init(rawUserIds: rawUserIds, rawItemIds: rawItemIds, sequences: sequences)
+    if let timeKeys {
+      precondition(
+        timeKeys.times.map(\.count) == sequences.map(\.count)
+          && timeKeys.fileRows.map(\.count) == sequences.map(\.count),
+        "one time and one file row per interaction")
+    }
+    self.timeKeys = timeKeys
+  }
+
   public var userCount: Int { sequences.count }
   public var interactionCount: Int { sequences.reduce(0) { $0 + $1.count } }
 
   /// User `u`'s items as raw ids, oldest first.
   public func rawItems(ofUser user: Int) -> [String] { sequences[user].map { rawItemIds[Int($0)] } }
+
+  /// Per-interaction timestamps and file rows, aligned with `RawSequences.sequences`.
+  public struct TimeKeys: Equatable, Sendable {
+    /// The order the keys are computed in.
+    public var order: TimeOrderKey
+    /// `times[u][p]` is the timestamp of `sequences[u][p]`, as read.
+    public var times: [[Double]]
+    /// `fileRows[u][p]` is its 0-based data row in the file: equal keys keep this order.
+    public var fileRows: [[Int]]
+  }
+
+  /// The same interactions with each user's sorted again by `timeKeys`' order, its keys computed over the
+  /// interactions present now (ties by file row, as RecBole's stable sort). Unchanged without `timeKeys`.
+  func rekeyedByTime() -> RawSequences {
+    guard let timeKeys else { return self }
+    let keys = timeKeys.order.keys(timeKeys.times.flatMap { $0 })
+    var next = 0
+    var sequences: [[Int32]] = []
+    var times: [[Double]] = []
+    var fileRows: [[Int]] = []
+    sequences.reserveCapacity(userCount)
+    for user in 0..<userCount {
+      let count = self.sequences[user].count
+      let userKeys = keys[next..<next + count]
+      next += count
+      let rows = timeKeys.fileRows[user]
+      let order = (0..<count).sorted { a, b in
+        let ka = userKeys[userKeys.startIndex + a]
+        let kb = userKeys[userKeys.startIndex + b]
+        return ka < kb || (ka == kb && rows[a] < rows[b])
+      }
+      sequences.append(order.map { self.sequences[user][$0] })
+      times.append(order.map { timeKeys.times[user][$0] })
+      fileRows.append(order.map { rows[$0] })
+    }
+    return RawSequences(
+      rawUserIds: rawUserIds, rawItemIds: rawItemIds, sequences: sequences,
+      timeKeys: TimeKeys(order: timeKeys.order, times: times, fileRows: fileRows))
+  }
 }
 
 /// Collects (user, item[, timestamp]) rows in file order, interning raw ids, then groups them per user.
@@ -69,14 +125,23 @@ struct InteractionRows {
       fill[Int(u)] += 1
     }
     let keys = timeOrder.keys(rowTimes)
+    let keepTimeKeys = !rowTimes.isEmpty && timeOrder.dependsOnKeptInteractions
     var sequences: [[Int32]] = []
+    var times: [[Double]] = []
+    var fileRows: [[Int]] = []
     sequences.reserveCapacity(userCount)
     for u in 0..<userCount {
       var rows = order[starts[u]..<starts[u + 1]]
       if !keys.isEmpty { rows = ArraySlice(Self.stableSortedByTime(rows, keys)) }
       sequences.append(rows.map { rowItems[$0] })
+      if keepTimeKeys {
+        times.append(rows.map { rowTimes[$0] })
+        fileRows.append(Array(rows))
+      }
     }
-    return RawSequences(rawUserIds: users.allStrings(), rawItemIds: items.allStrings(), sequences: sequences)
+    return RawSequences(
+      rawUserIds: users.allStrings(), rawItemIds: items.allStrings(), sequences: sequences,
+      timeKeys: keepTimeKeys ? .init(order: timeOrder, times: times, fileRows: fileRows) : nil)
   }
 
   /// `rows` (ascending row numbers) ordered by time, ties by row number: a stable sort whatever the sort algorithm.

@@ -53,6 +53,44 @@ import Testing
     #expect(rawLists(try readText(text, options: options).sequences) == rawLists(exact))
   }
 
+  /// RecBole normalises after its filters: a user the k-core drops no longer stretches the min-max range.
+  @Test func normalizedOrderIsTakenOverTheInteractionsTheKCoreKeeps() throws {
+    // Over every row (min 0, from user 2), the first three times normalise to within 1e-8 of 1, closer than
+    // float32's step below 1 (2^-24), so all three round to 1 and keep file order. Over the rows the k-core keeps
+    // (1e9 … 1e9 + 10) they are 0.1, 0 and 1: time order.
+    let text = """
+      1::20::5::1000000001
+      1::21::3::1000000000
+      1::22::4::1000000010
+      2::20::1::0
+
+      """
+    let options = ReadOptions(
+      format: .delimited, separator: .literal("::"), timestampColumn: .index(3), timeOrder: .normalizedFloat32)
+    let read = try readText(text, options: options).sequences
+    #expect(rawLists(read) == ["1": ["20", "21", "22"], "2": ["20"]])
+    let usersWithTwo = KCoreThresholds(minUserInteractions: 2)
+    let filtered = read.kCoreFiltered(usersWithTwo)
+    #expect(rawLists(filtered) == ["1": ["21", "20", "22"]])
+    #expect(filtered.timeKeys?.times == [[1_000_000_000, 1_000_000_001, 1_000_000_010]])
+    #expect(filtered.timeKeys?.fileRows == [[1, 0, 2]])
+
+    // The loader does the same.
+    let directory = try TemporaryDirectory()
+    let path = try directory.write("ratings.dat", text)
+    let loaded = try DatasetLoader.load(
+      path: path, options: DatasetLoadOptions(read: options, kCore: usersWithTwo, useCache: false))
+    #expect(loaded.rawItems(ofUser: 0) == ["21", "20", "22"])
+    // Other orders do not depend on the kept rows, so a read keeps no time keys; replacing the sequences drops
+    // them too (they would no longer line up).
+    var float32 = options
+    float32.timeOrder = .float32
+    #expect(try readText(text, options: float32).sequences.timeKeys == nil)
+    var replaced = read
+    replaced.sequences = [[0], [0]]
+    #expect(replaced.timeKeys == nil)
+  }
+
   /// The processed-dataset cache is keyed by the time order: loading the same file with another order is not
   /// served the first order's sequences.
   @Test func cacheKeyIncludesTheTimeOrder() throws {
