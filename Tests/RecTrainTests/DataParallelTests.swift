@@ -91,9 +91,13 @@ import Testing
       #expect(abs(parallel.loss - serial.loss) <= 1e-9 * abs(serial.loss))
       var (maxAbs, mismatches): (Float, Int) = (0, 0)
       for (p, s) in zip(parallel.grads, serial.grads) {
+        // The workers' sums add the same terms in another order: an entry far below its tensor's largest can
+        // differ by a few float32 steps of that largest one (seen: 1.7e-8 on a glintru gradient entry of 7e-4
+        // whose tensor's largest is 0.09, on an AVX-512 OpenBLAS), so the floor is relative to the tensor.
+        let tensorMax = s.map(abs).max() ?? 0
         for (a, b) in zip(p, s) {
           maxAbs = max(maxAbs, abs(b))
-          if !(abs(a - b) <= 1e-5 * max(abs(b), 1e-3)) { mismatches += 1 }
+          if !(abs(a - b) <= 1e-5 * max(abs(b), 0.1 * tensorMax, 1e-3)) { mismatches += 1 }
         }
       }
       #expect(mismatches == 0, "\(model), \(workers) workers: \(mismatches) gradient entries differ beyond 1e-5")
