@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Matrix products. This file is the only one that imports the BLAS binding.
 ///
@@ -66,6 +67,60 @@ public enum BLAS {
         c[i * ldc + j] = alpha * Float(s) + prior
       }
     }
+  }
+
+  /// The kernel set OpenBLAS runs (`openblas_get_corename`), e.g. "Haswell", "SkylakeX", "Zen".
+  public static var coreName: String { String(cString: openblas_get_corename()) }
+
+  /// The kernel set OpenBLAS chose and the one seqrec made it run instead (`kernelsChecked`), or nil.
+  public static var replacedCore: (chosen: String, running: String)? {
+    kernelsChecked
+    return _replacedCore
+  }
+  nonisolated(unsafe) private static var _replacedCore: (chosen: String, running: String)?
+
+  /// OpenBLAS before 0.3.25 (Debian 12 ships 0.3.21) falls back to its SSE3 "Prescott" kernels on an Intel CPU its
+  /// model table does not know (OpenBLAS issue #4267, fixed by its PR #4268), such as the AVX-512 Xeon (family 6,
+  /// model 207) this was found on: a 1024³ product ran at 21 GFLOP/s on one core instead of 134. Evaluated once,
+  /// before the first product (`Parallel`): where OpenBLAS chose Prescott on a CPU with AVX2 and FMA and
+  /// `OPENBLAS_CORETYPE` is not set, it sets that variable to the kernels OpenBLAS picks on such CPUs when it knows
+  /// them (`coreTypeReplacing`) and re-runs OpenBLAS's own selection (`gotoblas_dynamic_quit`, then
+  /// `gotoblas_dynamic_init`, which read the variable exactly as at load time). Any other choice, and a variable the
+  /// user set, is left alone; so is a BLAS without those two functions.
+  @usableFromInline static let kernelsChecked: Void = {
+    let chosen = coreName
+    guard
+      let replacement = coreTypeReplacing(
+        chosen: chosen, coreTypeSet: getenv("OPENBLAS_CORETYPE") != nil, avx2FMA: cpuSupportsAVX2FMA,
+        avx512: cpuSupportsAVX512),
+      let quit = openBLASFunction("gotoblas_dynamic_quit"), let initialise = openBLASFunction("gotoblas_dynamic_init")
+    else { return }
+    setenv("OPENBLAS_CORETYPE", replacement, 1)
+    quit()
+    initialise()
+    _replacedCore = (chosen, coreName)
+  }()
+
+  /// Whether the CPU (and OS) supports AVX2 with FMA, and AVX-512 F/BW/DQ/VL.
+  public static var cpuSupportsAVX2FMA: Bool { seqrec_cpu_has_avx2_fma() != 0 }
+  public static var cpuSupportsAVX512: Bool { seqrec_cpu_has_avx512() != 0 }
+
+  /// The kernels to run instead of OpenBLAS's choice, or nil to keep it: only its Prescott fallback on a CPU
+  /// with AVX2 + FMA (SkylakeX with AVX-512 F/BW/DQ/VL, else Haswell), and only when `OPENBLAS_CORETYPE` is unset.
+  public static func coreTypeReplacing(chosen: String, coreTypeSet: Bool, avx2FMA: Bool, avx512: Bool) -> String? {
+    guard !coreTypeSet, chosen == "Prescott", avx2FMA else { return nil }
+    return avx512 ? "SkylakeX" : "Haswell"
+  }
+
+  /// Stops OpenBLAS's worker threads; its next threaded product starts new ones from the calling thread, which
+  /// inherit that thread's floating-point mode (`DenormalMode`). Its first threads started when the library
+  /// loaded, before seqrec could set the mode. No-op for a BLAS without `blas_thread_shutdown_`.
+  static func restartThreads() { openBLASFunction("blas_thread_shutdown_")?() }
+
+  /// A `void f(void)` function exported by the loaded OpenBLAS, looked up by name.
+  private static func openBLASFunction(_ name: String) -> (@convention(c) () -> Void)? {
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), name) else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) () -> Void).self)
   }
 
   /// Sets the number of threads OpenBLAS may use.

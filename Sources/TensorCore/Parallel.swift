@@ -27,30 +27,42 @@ public enum Parallel {
   /// the default (the app owns parallelism, so OpenBLAS gets one thread). Without it a library user who never calls
   /// `configure` would run OpenBLAS's threads (one per core, started by the library itself) under seqrec's own: two
   /// owners, and OpenBLAS's spinning threads made a small training ~100× slower on a busy machine.
+  /// It also fixes OpenBLAS's kernel choice where it fell back to its slowest kernels (`BLAS.kernelsChecked`) and,
+  /// without `configure`, makes the calling thread flush denormals (`DenormalMode`).
   @usableFromInline static let defaultsApplied: Void = {
-    if !_configured { openblas_set_num_threads(1) }
+    BLAS.kernelsChecked
+    if !_configured {
+      openblas_set_num_threads(1)
+      DenormalMode.setFlushingOnCurrentThread(true)
+    }
   }()
 
   public static var owner: ParallelismOwner { _owner }
   /// Threads used by `parallelFor` (1 when BLAS owns parallelism).
   public static var appThreads: Int { _owner == .app ? _threads : 1 }
 
-  /// Sets the owner of parallelism and the thread count. Call once at start-up (not thread-safe).
-  public static func configure(owner: ParallelismOwner, threads: Int = defaultThreads) {
+  /// Sets the owner of parallelism, the thread count and the calling thread's denormal mode (`DenormalMode`; flushed
+  /// unless `flushDenormals` is false). Call once at start-up, on the thread that starts the work (not
+  /// thread-safe). With `.blas`, OpenBLAS's threads are restarted so that they compute in that mode too.
+  public static func configure(owner: ParallelismOwner, threads: Int = defaultThreads, flushDenormals: Bool = true) {
+    BLAS.kernelsChecked
     _configured = true
     _owner = owner
     _threads = max(1, threads)
+    DenormalMode.setFlushingOnCurrentThread(flushDenormals)
     openblas_set_num_threads(Int32(owner == .blas ? _threads : 1))
+    if owner == .blas { BLAS.restartThreads() }
   }
 
-  /// Runs `body` over `0..<n` split into contiguous chunks, one per worker thread.
-  /// Runs inline when there is one thread or `n < minPerThread * 2`.
+  /// Runs `body` over `0..<n` split into contiguous chunks, one per worker thread, each in the calling thread's
+  /// denormal mode. Runs inline when there is one thread or `n < minPerThread * 2`.
   public static func forEachChunk(_ n: Int, minPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
     let workers = isInsideWorker ? 1 : min(appThreads, n / max(1, minPerThread))
     if workers <= 1 {
       if n > 0 { body(0..<n) }
       return
     }
+    let flushDenormals = DenormalMode.isFlushingOnCurrentThread
     withoutActuallyEscaping(body) { body in
       let box = UnsafeSendable(body)
       DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -59,7 +71,7 @@ public enum Parallel {
         guard hi > lo else { return }
         let wasInside = isInsideWorker
         setInsideWorker(true)
-        box.value(lo..<hi)
+        DenormalMode.withFlushing(flushDenormals) { box.value(lo..<hi) }
         setInsideWorker(wasInside)
       }
     }

@@ -12,8 +12,9 @@ struct BenchCommand: AsyncParsableCommand {
       Training: one untimed warm-up step, then --batches optimiser steps (or a whole epoch with --epoch) per \
       objective; reports targets/s, seconds per epoch (projected from the steps unless --epoch), GFLOP/s from the \
       model's analytic FLOP count (multiply-adds ×2 of its products, training = 3× forward; see FLOPCounting) and \
-      the share of the fp32 peak (cores × "cpu MHz" of /proc/cpuinfo × 32 FLOP/cycle, AVX2 FMA). Evaluation: full \
-      ranking of every user's test target. Streaming: one event (step + scores + top-10) per timing, p50/p99.
+      the share of the fp32 peak (cores × "cpu MHz" of /proc/cpuinfo × 32 FLOP/cycle with AVX2 FMA, 64 when \
+      OpenBLAS runs its AVX-512 kernels, named on the machine line). Evaluation: full ranking of every user's test \
+      target. Streaming: one event (step + scores + top-10) per timing, p50/p99.
 
       Examples:
         seqrec bench --model recblr --preset ml-1m --data ml-1m-sasrec.txt --objective all-positions

@@ -35,9 +35,13 @@ import Testing
     #expect(model.trainingFLOPs(positions: 10, scoredRows: 10) == 3 * 10 * (2 * 181_504 + 437_376))
   }
 
-  @Test func machinePeakIsCoresTimesClockTimes32() {
-    let machine = Benchmark.Machine(cores: 2, megahertz: 2500, model: nil)
+  @Test func machinePeakIsCoresTimesClockTimesTheFMAWidth() {
+    let machine = Benchmark.Machine(cores: 2, megahertz: 2500, model: nil, blasCore: "Haswell")
     #expect(machine.peakGFLOPs == 160)
+    let avx512 = Benchmark.Machine(
+      cores: 2, megahertz: 2300, model: "Xeon", blasCore: "SkylakeX", replacedBLASCore: "Prescott")
+    #expect(avx512.peakGFLOPs == 294.4)
+    #expect(avx512.description.hasSuffix("= 294.4 GFLOP/s fp32 peak; OpenBLAS SkylakeX kernels (it chose Prescott)"))
     #expect(Benchmark.Machine.field("cpu MHz", in: "model name\t: X\ncpu MHz\t\t: 2445.406\n") == "2445.406")
   }
 }
