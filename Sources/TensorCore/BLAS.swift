@@ -1,7 +1,8 @@
 import CBLAS
 import Foundation
 
-/// Matrix products. This file is the only one that imports the BLAS binding.
+/// Matrix products, and the check of the kernels OpenBLAS runs. One of the three files that import the BLAS binding
+/// (with `Parallel` and `DenormalMode`).
 ///
 /// All matrices are row-major. `c = alpha · op(a) · op(b) + beta · c`, op = transpose when the flag is set.
 /// op(a) is m×k, op(b) is k×n, c is m×n.
